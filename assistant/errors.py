@@ -1,0 +1,25 @@
+"""The project's error hierarchy in one place for callers (CLIs, app.py) to catch.
+
+Lower layers define their own bases (`IngestError`, `StoreError`); they are re-exported here so
+that a caller can write `except ProjectError` for everything the project raises on purpose.
+"""
+
+from ingest.errors import (  # noqa: F401  (re-exported)
+    DecodeError,
+    EmptyDocumentError,
+    FileTooLargeError,
+    IngestError,
+    UnsupportedFileError,
+)
+from store.errors import IndexMismatchError, IndexNotFoundError, StoreError  # noqa: F401
+
+
+class AssistantError(Exception):
+    """Base class for problems in query answering."""
+
+
+class LLMError(AssistantError):
+    """The configured LLM endpoint failed or answered something unusable."""
+
+
+ProjectError = (IngestError, StoreError, AssistantError)

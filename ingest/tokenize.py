@@ -1,0 +1,53 @@
+"""The one tokenizer for keyword search, highlighting and sentence scoring.
+
+Chinese runs become overlapping character bigrams (measured better than jieba words for
+BM25 on these decisions); Latin letters and digits become lower-cased words. Stopword
+bigrams that occur in nearly every clause (检察, 机关, 应当 …) are dropped from queries
+by callers through `STOPWORD_BIGRAMS` when they need to.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(f"[{_CJK}]+|[A-Za-z]+|[0-9]+(?:\\.[0-9]+)?")
+
+# Bigrams with no discriminating power in this domain, or pure function words.
+STOPWORD_BIGRAMS = frozenset(
+    """的 了 和 与 及 或 在 对 为 等 是 有 哪些 什么 怎么 如何 哪个 需要 应该 要求 规定 有关 关于
+    方面 情况 问题 进行 工作 开展 依法 应当 加强 机关 检察 察机 检察机 以及 其他 相关 是否 多少
+    吗 呢 么 请问 一下""".split()
+)
+
+# Question scaffolding that carries no content: stripped before bigramming a query.
+QUESTION_FILLERS = (
+    "请问", "有哪些", "有什么", "是什么", "哪些", "什么", "怎么样", "怎么", "如何", "需要", "需",
+    "应该", "应当", "要求", "规定", "做些", "做什么", "有何", "吗", "呢", "？", "?",
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Character bigrams for Chinese runs (a lone character stays a unigram), words otherwise."""
+    tokens: list[str] = []
+    for match in _RUN.finditer(text):
+        run = match.group(0)
+        if run[0].isascii():
+            tokens.append(run.lower())
+        elif len(run) == 1:
+            tokens.append(run)
+        else:
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def query_terms(text: str) -> list[str]:
+    """Tokens of a question with scaffolding words and stopword bigrams removed."""
+    for filler in QUESTION_FILLERS:
+        text = text.replace(filler, " ")
+    return [t for t in tokenize(text) if t not in STOPWORD_BIGRAMS]
+
+
+def cjk_runs(text: str) -> list[str]:
+    """The contiguous Chinese/Latin/digit runs of `text` (for highlighting)."""
+    return _RUN.findall(text)
