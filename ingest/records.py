@@ -66,7 +66,7 @@ class Clause:
         return replace(
             self,
             paragraph=n,
-            label=cite_label(self.kind, self.article, n),
+            label=f"{self.label}第{to_chinese_numeral(n)}款" if self.kind == "article" else self.label,
             text=self.paragraphs[n - 1],
             paragraphs=(self.paragraphs[n - 1],),
         )
@@ -117,6 +117,7 @@ class ParsedDocument:
     clauses: tuple[Clause, ...]
     headings: tuple[Heading, ...] = ()
     body: str = ""  # the cleaned body every clause and heading was cut from
+    dropped_lines: tuple[str, ...] = ()  # page chrome removed before the body (navigation, 分享到, 打印 …)
 
     def reassemble(self) -> str:
         """Headings and clause texts in document order, joined as the body was."""
