@@ -9,6 +9,7 @@ text, and PDF line breaks that split a sentence (「听\\n\\n取」).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import yaml
@@ -18,7 +19,7 @@ from ingest.numerals import NUMERAL_CHARS
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 
 TITLE_RE = re.compile(
-    rf"^[{_CJK}（）()〈〉《》、·\s\d]{{4,120}}?(决定|决议|条例|规定|办法|细则|规则|法|解释|意见|通知|纲要|章程|修正案(（[{_CJK}]+）)?)$"
+    rf"^[{_CJK}（）()〈〉《》、·\s\d]{{2,120}}?(决定|决议|条例|规定|办法|细则|规则|法|解释|意见|通知|纲要|章程|修正案(（[{_CJK}]+）)?)$"
 )
 NOTE_RE = re.compile(r"^[（(][^）)]*\d{4}\s*年.*(通过|批准|修正|修订|公布|施行)[^）)]*[）)]?$")
 DATE_LINE_RE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.*(通过|批准|修正|修订|公布|施行|发布)")
@@ -40,6 +41,10 @@ NOISE_LINE_RES = [re.compile(p) for p in (
 NOISE_MAX_LEN = 80  # page chrome is short; a long line is document text whatever it mentions
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
+# PDF text layers often carry Kangxi/CJK radical code points (⼀ ⼯ ⾏) for ordinary characters.
+RADICALS = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in [*range(0x2E80, 0x2EFA), *range(0x2F00, 0x2FD6)]
+            if unicodedata.normalize("NFKC", chr(cp)) != chr(cp)}
+
 TERMINAL_PUNCT = "。；：！？.;:!?”」』）)】…—"
 
 
@@ -57,6 +62,9 @@ class CleanedText:
 def clean_text(raw: str, source_format: str) -> CleanedText:
     result = CleanedText()
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").translate(ZERO_WIDTH)
+    text = text.translate(RADICALS)
+    if source_format == "pdf":
+        text = re.sub(rf"(?<=[{_CJK}]) +(?=[0-9])|(?<=[0-9]) +(?=[{_CJK}])", "", text)
     text, result.front_matter = _split_front_matter(text)
     lines = [_strip_markup(line) for line in text.split("\n")]
 
