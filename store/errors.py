@@ -11,3 +11,10 @@ class IndexMismatchError(StoreError):
 
 class IndexNotFoundError(StoreError):
     """No index at the given place."""
+
+
+class DocumentNotFoundError(StoreError, KeyError):
+    """No document with that id in the index."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

