@@ -87,16 +87,20 @@ class ClauseIndex:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, index_dir: str | os.PathLike, *, embedding_model: str = emb.DEFAULT_MODEL,
+    def open(cls, index_dir: str | os.PathLike, *, embedding_model: str | None = emb.DEFAULT_MODEL,
              embeddings: Embeddings | None = None, chroma_url: str | None = None,
              reranker_model: str | None = None, bm25_weight: float = 0.5, dense_weight: float = 0.5,
              create: bool = True, rebuild: bool = False) -> ClauseIndex:
         """Open (or create) the index in `index_dir`.
 
+        `embedding_model=None` takes the model the index was built with (for list/remove).
         Raises IndexMismatchError when the index was built with another embedding model or schema
         (unless `rebuild`, which empties it first), IndexNotFoundError when absent and not `create`.
         """
         index_dir = Path(index_dir).expanduser().resolve()
+        if embedding_model is None and embeddings is None:  # whatever the index was built with
+            existing = None if rebuild else Manifest.load(index_dir)
+            embedding_model = existing.embedding_model if existing else emb.DEFAULT_MODEL
         if embeddings is None:
             embeddings = emb.make_embeddings(embedding_model)
             model_id = embedding_model
@@ -328,18 +332,22 @@ class ClauseIndex:
             return self._records.clauses_of(doc_id)
         return list(self._records.iter_clauses(list(self._manifest.documents)))
 
-    def stats(self) -> dict:
+    def stats(self, *, verify: bool = False) -> dict:
+        """Counts from the manifest; `verify` also counts what Chroma, the record store and bm25 hold."""
         self._maybe_reload()
-        keyword = self._keyword_index()
-        return {
-            "documents": len(self._manifest.documents),
-            "clauses": sum(e.n_clauses for e in self._manifest.documents.values()),
-            "chunks": sum(e.n_chunks for e in self._manifest.documents.values()),
-            "vectors": self._vectors().count() if self._manifest.has_vectors else 0,
-            "keyword_rows": len(keyword),
+        docs = self._manifest.documents.values()
+        out = {
+            "documents": len(docs),
+            "clauses": sum(e.n_clauses for e in docs),
+            "vectors": sum(e.n_chunks for e in docs),
             "embedding_model": self._manifest.embedding_model,
             "dimension": self._manifest.dimension,
         }
+        if verify:
+            out["chroma_records"] = self._vectors().count() if self._has_chroma() else 0
+            out["stored_documents"] = len(self._records.doc_ids())
+            out["keyword_rows"] = len(self._keyword_index())
+        return out
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, *, bm25_weight: float | None = None,
                dense_weight: float | None = None) -> list[Hit]:

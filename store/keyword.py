@@ -21,6 +21,7 @@ from ingest.records import KINDS
 from ingest.tokenize import STOPWORD_BIGRAMS, query_terms, tokenize
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG on import
 
 KEYWORD_VERSION = 1  # bump when tokenization or row layout changes
 POINTER = "keyword.json"

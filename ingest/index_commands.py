@@ -1,0 +1,145 @@
+"""`python -m ingest add|list|remove`: the verbs that touch the index.
+
+Heavy imports (the store, Chroma, models) happen inside the commands, so `ingest parse` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    add = subparsers.add_parser("add", help="parse and index files or folders (unchanged files are skipped)")
+    add.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
+    add.add_argument("--index-dir", help="index directory (default: JUEDING_INDEX_DIR or the user data dir)")
+    add.add_argument("--rebuild", action="store_true", help="empty the index first (e.g. after changing model)")
+    add.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    add.add_argument("--keyword-only", action="store_true",
+                     help="no dense vectors for these files (fast bulk indexing; keyword search only)")
+    add.set_defaults(func=cmd_add)
+
+    lst = subparsers.add_parser("list", help="indexed documents with clause counts")
+    lst.add_argument("--index-dir")
+    lst.set_defaults(func=cmd_list)
+
+    rm = subparsers.add_parser("remove", help="delete a document (by doc_id or a unique prefix) from the index")
+    rm.add_argument("doc_id", metavar="DOC_ID")
+    rm.add_argument("--index-dir")
+    rm.add_argument("--chroma-url")
+    rm.set_defaults(func=cmd_remove)
+
+
+def _reason_line(path: Path, reason: str) -> str:
+    return reason if reason.startswith((str(path), path.name)) else f"{path}: {reason}"
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from assistant.settings import Settings
+    from ingest.errors import IngestError
+    from ingest.loaders import discover_files
+    from ingest.parser import parse_file
+    from store import ClauseIndex, StoreError, file_hash
+
+    settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url)
+    started = time.perf_counter()
+    files, rejected = discover_files(args.paths)
+    errors = [_reason_line(path, reason) for path, reason in rejected]
+    try:
+        index = ClauseIndex.open(settings.index_dir, embedding_model=settings.embedding_model,
+                                 chroma_url=settings.chroma_url, rebuild=args.rebuild)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def items():
+        for path in files:
+            try:
+                digest = file_hash(path)
+            except OSError as exc:
+                errors.append(_reason_line(path, exc.strerror or str(exc)))
+                bar.update(1)
+                continue
+
+            def load(path=path):
+                try:
+                    return parse_file(path, max_bytes=settings.max_file_bytes)
+                except IngestError as exc:
+                    errors.append(_reason_line(path, str(exc)))
+                    return None
+
+            yield str(path.resolve()), load, digest
+
+    def progress(key: str, outcome: str) -> None:
+        bar.set_postfix_str(f"{outcome}: {Path(key).name[:28]}", refresh=False)
+        bar.update(1)
+
+    bar = tqdm(total=len(files), unit="file", desc="indexing", file=sys.stderr, disable=None, dynamic_ncols=True)
+    try:
+        with index:
+            report = index.sync(items(), progress=progress, dense=not args.keyword_only)
+            stats = index.stats()
+    except StoreError as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    print(
+        f"{len(files)} file(s): {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
+        f"{len(errors)} rejected; {report.embedded} text(s) embedded, {report.cached} from cache "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    print(f"index {settings.index_dir}: {stats['documents']} documents, {stats['clauses']} clauses, "
+          f"{stats['vectors']} vectors ({stats['embedding_model']})")
+    if errors:
+        print(f"{len(errors)} file(s) rejected:", file=sys.stderr)
+        for line in errors:
+            print(line, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from assistant.settings import Settings
+    from store import ClauseIndex, StoreError
+
+    settings = Settings.from_env(index_dir=args.index_dir)
+    try:
+        with ClauseIndex.open(settings.index_dir, embedding_model=None, create=False) as index:
+            entries = index.documents()
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for entry in entries:
+        doc = entry.document
+        dense = "" if entry.n_vectors else "  (keyword-only)"
+        print(f"{doc.doc_id}  {entry.n_clauses:>4} clauses  {doc.region or '-'}  {doc.title}{dense}")
+    print(f"{len(entries)} document(s), {sum(e.n_clauses for e in entries)} clauses in {settings.index_dir}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from assistant.settings import Settings
+    from store import ClauseIndex, StoreError
+
+    settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url)
+    try:
+        with ClauseIndex.open(settings.index_dir, embedding_model=None, chroma_url=settings.chroma_url,
+                              create=False) as index:
+            entries = {e.document.doc_id: e for e in index.documents()}
+            matches = [d for d in entries if d == args.doc_id] or [d for d in entries if d.startswith(args.doc_id)]
+            if len(matches) != 1:
+                why = "matches several documents" if matches else "is not in the index"
+                print(f"error: {args.doc_id!r} {why} (see: python -m ingest list)", file=sys.stderr)
+                return 1
+            n = index.remove(matches[0])
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"removed {matches[0]} ({entries[matches[0]].document.title}): {n} clauses")
+    return 0
