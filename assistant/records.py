@@ -54,6 +54,12 @@ class Answer:
     query: str = ""  # the question as retrieved (after follow-up rewriting)
     dropped_citations: int = 0  # citations removed by verification (named no retrieved clause)
     notice: str | None = None  # e.g. "LLM endpoint failed; extractive answer shown"
+    sources: tuple[Clause, ...] = field(default=(), repr=False, compare=False)  # the clauses shown to the answerer
+
+    @property
+    def source_keys(self) -> set[tuple[str, str]]:
+        """(doc_id, 'article:N' | kind) of every clause the answerer saw: a citation must be one of these."""
+        return {c.article_key for c in self.sources}
 
     def to_dict(self) -> dict:
         return {

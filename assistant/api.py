@@ -1,0 +1,299 @@
+"""`Assistant`: the public Python API (retrieve, ask, stream, library management).
+
+    a = Assistant.open()                       # default index; built from the bundled corpus if missing
+    a.ask("公安机关需配合哪些事项")               # Answer with verified citations
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from assistant import extractive
+from assistant.analysis import QueryPlan, analyze
+from assistant.citations import verify
+from assistant.errors import AssistantError, LLMError
+from store.files import sync_paths
+from assistant.records import Answer
+from assistant.settings import Settings
+from ingest.parser import parse_file
+from ingest.records import Clause, Document, ParsedDocument
+from ingest.tokenize import query_terms, tokenize
+from store import ClauseIndex
+from store.records import DocumentEntry, Hit
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+# Calibrated on eval/seeds_dev.jsonl (see docs/evaluation.md): below this relevance nothing answers.
+DEFAULT_REFUSAL_THRESHOLD = 0.34
+ANSWER_K = 6  # clauses shown to the answerer
+
+
+def refusal_text(question: str) -> str:
+    return f"现有决定中未找到与「{question.strip()}」相关的规定。"
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: ClauseIndex) -> None:
+        self.settings = settings
+        self.index = index
+        self._lock = threading.RLock()
+        self._documents: dict[str, Document] | None = None
+        self._weights: dict[str, float] | None = None
+        self._llm = None
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
+             progress: Progress | None = None, build_if_missing: bool = True) -> Assistant:
+        settings = settings or Settings.from_env(index_dir=index_dir)
+        if index_dir is not None and settings.index_dir != Path(index_dir):
+            settings = replace(settings, index_dir=Path(index_dir))
+        index = ClauseIndex.open(
+            settings.index_dir,
+            embedding_model=settings.embedding_model,
+            chroma_url=settings.chroma_url,
+            reranker_model=settings.reranker_model,
+        )
+        assistant = cls(settings, index)
+        if build_if_missing and index.is_empty:
+            log.info("index at %s is empty: building it from %s", settings.index_dir, settings.corpus_dir)
+            report = assistant.add_paths([settings.corpus_dir], progress=progress)
+            if report.errors:
+                raise AssistantError("the bundled corpus did not index: " + "; ".join(m for _, m in report.errors))
+        return assistant
+
+    def close(self) -> None:
+        self.index.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ library
+
+    def documents(self) -> list[DocumentEntry]:
+        return self.index.documents()
+
+    def document(self, doc_id: str) -> Document:
+        return self.index.document(doc_id)
+
+    def preview(self, path: str | Path) -> ParsedDocument:
+        return parse_file(path, max_bytes=self.settings.max_file_bytes)
+
+    def add_paths(self, paths: list[str | Path], progress: Progress | None = None, *, rebuild: bool = False):
+        with self._lock:
+            report = sync_paths(self.index, paths, max_bytes=self.settings.max_file_bytes, progress=progress,
+                                rebuild=rebuild)
+            self._documents = self._weights = None
+        return report
+
+    def remove(self, doc_id: str) -> int:
+        with self._lock:
+            removed = self.index.remove(doc_id)
+            self._documents = self._weights = None
+        return removed
+
+    def _docs(self) -> dict[str, Document]:
+        if self._documents is None:
+            self._documents = {e.document.doc_id: e.document for e in self.index.documents()}
+        return self._documents
+
+    def _regions(self) -> list[str]:
+        return sorted({d.region for d in self._docs().values() if d.region and d.region != "全国"}, key=len,
+                      reverse=True)
+
+    def _term_weights(self) -> dict[str, float]:
+        """IDF of each bigram over the indexed clauses: rare terms count more when matching."""
+        if self._weights is None:
+            df: dict[str, int] = {}
+            clauses = self.index.clauses()
+            for clause in clauses:
+                for term in set(tokenize(clause.text)):
+                    df[term] = df.get(term, 0) + 1
+            n = max(1, len(clauses))
+            self._weights = {t: math.log(1 + n / c) for t, c in df.items()}
+        return self._weights
+
+    # ------------------------------------------------------------------ retrieval
+
+    def plan(self, question: str, history: list[tuple[str, str]] | None = None) -> QueryPlan:
+        return analyze(question, history, self._regions())
+
+    def retrieve(self, question: str, k: int | None = None, filters: dict | None = None,
+                 history: list[tuple[str, str]] | None = None) -> list[Hit]:
+        """The clauses the answerer would see for `question`, best first."""
+        return self._retrieve(self.plan(question, history), k or self.settings.k, filters)
+
+    def _retrieve(self, plan: QueryPlan, k: int, filters: dict | None) -> list[Hit]:
+        filters = dict(filters or {})
+        if plan.regions and "region" not in filters and "doc_id" not in filters:
+            filters["region"] = list(plan.regions)
+        search = lambda f, n: self.index.search(  # noqa: E731
+            plan.query, k=n, filters=f or None,
+            bm25_weight=self.settings.bm25_weight, dense_weight=self.settings.dense_weight)
+        if plan.compare and len(plan.regions) > 1:
+            per_region = [search({**filters, "region": [r]}, k) for r in plan.regions]
+            hits = _interleave(per_region, k * len(plan.regions))
+        else:
+            hits = search(filters, k)
+        if plan.intent in ("effective", "adoption", "repeal"):
+            hits = self._with_metadata_clauses(plan, hits, filters)
+        return hits
+
+    def _with_metadata_clauses(self, plan: QueryPlan, hits: list[Hit], filters: dict) -> list[Hit]:
+        """Put the closing clause / 题注 of each decision in scope in front of the hits."""
+        docs = self._docs()
+        if plan.regions:
+            scope = [d for d, doc in docs.items() if doc.region in plan.regions]
+        elif filters.get("doc_id"):
+            scope = list(filters["doc_id"]) if isinstance(filters["doc_id"], list) else [filters["doc_id"]]
+        else:
+            scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:3]
+        wanted = "note" if plan.intent == "adoption" else "closing"
+        front: list[Hit] = []
+        for doc_id in scope:
+            clauses = [c for c in self.index.clauses(doc_id) if c.kind == wanted]
+            if wanted == "closing" and not clauses:
+                clauses = [c for c in self.index.clauses(doc_id) if c.kind == "article" and "施行" in c.text][-1:]
+            front.extend(Hit(clause=c, score=1.0, scores={"metadata": 1.0}) for c in clauses)
+        seen = {h.clause.clause_id for h in front}
+        return front + [h for h in hits if h.clause.clause_id not in seen]
+
+    # ------------------------------------------------------------------ answering
+
+    def relevance(self, plan: QueryPlan, hits: list[Hit]) -> float:
+        """How well the best hits cover the question's rarer terms, 0..1 (drives refusal)."""
+        if plan.intent in ("effective", "adoption", "repeal") and any("metadata" in h.scores for h in hits):
+            return 1.0
+        terms = set(query_terms(plan.query))
+        if plan.entity:
+            terms |= {t for form in plan.terms for t in tokenize(form)}
+        if not terms or not hits:
+            return 0.0
+        weights = self._term_weights()
+        default = max(weights.values(), default=1.0)
+        total = sum(weights.get(t, default) for t in terms)
+        best = 0.0
+        for hit in hits[:3]:
+            text = hit.clause.text
+            covered = sum(weights.get(t, default) for t in terms if t in text)
+            best = max(best, covered / total)
+        return best
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
+            mode: str | None = None, k: int | None = None) -> Answer:
+        final = None
+        for item in self.stream(question, history=history, filters=filters, mode=mode, k=k):
+            final = item
+        assert isinstance(final, Answer)
+        return final
+
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
+               mode: str | None = None, k: int | None = None) -> Iterator[str | Answer]:
+        """Yield str deltas of the answer; the last item is the final `Answer`."""
+        history = list(history or [])
+        mode = self._mode(mode)
+        plan = self.plan(question, history)
+        if mode == "llm" and history:
+            plan = self._llm_condense(plan, history)
+        hits = self._retrieve(plan, max(k or self.settings.k, ANSWER_K), filters)
+        sources = [h.clause for h in hits]
+        threshold = self.settings.refusal_threshold
+        threshold = DEFAULT_REFUSAL_THRESHOLD if threshold is None else threshold
+        if not hits or self.relevance(plan, hits) < threshold:
+            answer = self._refusal(plan, sources)
+            yield answer.text
+            yield answer
+            return
+        if mode == "llm":
+            try:
+                yield from self._llm_stream(plan, hits, sources)
+                return
+            except LLMError as exc:
+                log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
+                notice = f"大模型服务不可用（{exc}），以下为摘录式回答。"
+                answer = self._extractive(plan, hits, sources, notice=notice, mode_name="extractive-fallback")
+        else:
+            answer = self._extractive(plan, hits, sources)
+        for line in answer.text.splitlines(keepends=True):
+            yield line
+        yield answer
+
+    def _mode(self, mode: str | None) -> str:
+        mode = mode or self.settings.answer_mode
+        if mode == "auto":
+            return "llm" if self.settings.llm_configured else "extractive"
+        if mode not in ("extractive", "llm"):
+            raise AssistantError(f"unknown answer mode {mode!r}: use extractive, llm or auto")
+        if mode == "llm" and not self.settings.llm_configured:
+            raise AssistantError("LLM mode needs JUEDING_LLM_BASE_URL and JUEDING_LLM_MODEL (an OpenAI-compatible endpoint)")
+        return mode
+
+    def _refusal(self, plan: QueryPlan, sources: list[Clause]) -> Answer:
+        return Answer(text=refusal_text(plan.question), citations=[], refused=True, query=plan.query,
+                      sources=tuple(sources))
+
+    def _extractive(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause], *, notice: str | None = None,
+                    mode_name: str = "extractive") -> Answer:
+        docs = self._docs()
+        scope = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
+        text = extractive.answer(plan, hits, docs, self._term_weights(), scope=scope)
+        if text is None:
+            return self._refusal(plan, sources)
+        verified = verify(text, sources, {d: doc.doc_type for d, doc in docs.items()})
+        body = f"{notice}\n\n{verified.text}" if notice else verified.text
+        return Answer(text=body, citations=verified.citations, refused=False, mode=mode_name, query=plan.query,
+                      dropped_citations=verified.dropped, notice=notice, sources=tuple(sources))
+
+    # ------------------------------------------------------------------ LLM
+
+    def _llm_client(self):
+        if self._llm is None:
+            from assistant.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self.settings)
+        return self._llm
+
+    def _llm_condense(self, plan: QueryPlan, history: list[tuple[str, str]]) -> QueryPlan:
+        try:
+            standalone = self._llm_client().condense(plan.question, history)
+        except LLMError as exc:
+            log.warning("LLM condense failed, keeping the rule-based rewrite: %s", exc)
+            return plan
+        if not standalone:
+            return plan
+        rewritten = analyze(standalone, [], self._regions())
+        return replace(rewritten, question=plan.question, rewritten=True)
+
+    def _llm_stream(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause]) -> Iterator[str | Answer]:
+        docs = self._docs()
+        yield from self._llm_client().stream_answer(plan, hits, docs)
+        result = self._llm_client().last_result
+        if result.refused:
+            yield self._refusal(plan, sources)
+            return
+        verified = verify(result.text, sources, {d: doc.doc_type for d, doc in docs.items()})
+        yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
+                     mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
+                     sources=tuple(sources))
+
+
+def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for hits in lists:
+            if rank < len(hits) and hits[rank].clause.clause_id not in seen:
+                seen.add(hits[rank].clause.clause_id)
+                out.append(hits[rank])
+    return out[:limit]

@@ -1,0 +1,216 @@
+"""The default answerer: quote the sentences of the retrieved clauses that answer the question.
+
+Offline and deterministic. Every bullet is verbatim source text followed by its citation marker;
+nothing is paraphrased. Entity questions keep the sentences whose subject is that body; topic
+questions keep the sentences that carry the question's terms; metadata questions (施行, 通过, 废止)
+quote the closing clause or the 题注 that states the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.analysis import QueryPlan, entity_table
+from assistant.citations import marker
+from ingest.numerals import NUMERAL_CHARS
+from ingest.records import Clause, Document
+from ingest.tokenize import query_terms
+from store.records import Hit
+
+NUMBER_PREFIX_RE = re.compile(rf"^(第[{NUMERAL_CHARS}0-9]+条(之[{NUMERAL_CHARS}]+)?[\s\u3000]*|[{NUMERAL_CHARS}]+、|\d{{1,3}}[.．、])")
+SENTENCE_RE = re.compile(r"[^。；！？\n]+[。；！？]?")
+DUTY_AFTER_RE = re.compile(r"^[^。；]{0,40}?(应当|应|要|须|必须|负责|配合|支持|接受|协助)")
+OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将", "为", "或")
+MAX_SENTENCES_PER_ARTICLE = 6
+MAX_ARTICLES = 6
+
+
+@dataclass(frozen=True)
+class Quote:
+    clause: Clause  # the article (or paragraph view) the sentences come from
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    document_title: str
+    doc_id: str
+    quotes: tuple[Quote, ...]
+
+
+def sentences_of(clause: Clause) -> list[tuple[int, str]]:
+    """(paragraph number, sentence) pairs, the article number prefix removed."""
+    out = []
+    for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
+        body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
+        out.extend((number, s.strip()) for s in SENTENCE_RE.findall(body) if s.strip())
+    return out
+
+
+def _cited_unit(clause: Clause, paragraph: int) -> Clause:
+    return clause.paragraph_view(paragraph) if len(clause.paragraphs) > 1 else clause
+
+
+def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
+    for form in forms:
+        start = sentence.find(form)
+        while start != -1:
+            before = sentence[start - 1] if start > 0 else ""
+            at_start = start == 0 or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS)
+            if at_start and (start == 0 or DUTY_AFTER_RE.match(sentence[start + len(form):])):
+                return True
+            start = sentence.find(form, start + 1)
+    return False
+
+
+def entity_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
+    """Sentences whose subject is the asked-about body; a paragraph opened by it is taken whole."""
+    forms = tuple(sorted(set(plan.terms), key=len, reverse=True))
+    quotes: list[Quote] = []
+    for hit in hits:
+        clause = hit.clause
+        if clause.kind != "article":
+            continue
+        chosen: dict[int, list[str]] = {}
+        for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
+            body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
+            sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
+            if sentences and any(sentences[0].startswith(f) for f in forms):
+                chosen[number] = sentences  # the paragraph is about this body throughout
+                continue
+            picked = [s for s in sentences if _entity_subject(s, forms)]
+            if picked:
+                chosen[number] = picked
+        for number, picked in chosen.items():
+            quotes.append(Quote(_cited_unit(clause, number), "".join(picked)))
+    return quotes
+
+
+def topic_quotes(plan: QueryPlan, hits: list[Hit], weights: dict[str, float]) -> list[Quote]:
+    """Sentences that carry the question's terms, from the articles that carry enough of them."""
+    terms = set(query_terms(plan.query))
+    if not terms:
+        return []
+    total = sum(weights.get(t, 1.0) for t in terms)
+    quotes: list[Quote] = []
+    for hit in hits:
+        clause = hit.clause
+        if clause.kind not in ("article", "preamble"):
+            continue
+        scored = []
+        for number, sentence in sentences_of(clause):
+            found = {t for t in terms if t in sentence}
+            scored.append((sum(weights.get(t, 1.0) for t in found) / total, number, sentence))
+        best = max((s for s, _, _ in scored), default=0.0)
+        if best < 0.25:
+            continue
+        keep = [(n, s) for score, n, s in scored if score >= max(0.2, 0.6 * best)][:MAX_SENTENCES_PER_ARTICLE]
+        by_paragraph: dict[int, list[str]] = {}
+        for number, sentence in keep:
+            by_paragraph.setdefault(number, []).append(sentence)
+        for number, picked in by_paragraph.items():
+            quotes.append(Quote(_cited_unit(clause, number), "".join(picked)))
+    return quotes
+
+
+def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
+    """The closing clause (施行, 废止) or the 题注 (通过) of each decision in scope."""
+    wanted = "note" if plan.intent == "adoption" else "closing"
+    quotes = []
+    for hit in hits:
+        clause = hit.clause
+        if clause.kind == wanted:
+            sentences = [s for _, s in sentences_of(clause)]
+            if plan.intent == "effective":
+                sentences = [s for s in sentences if "施行" in s or "生效" in s] or sentences
+            elif plan.intent == "repeal":
+                sentences = [s for s in sentences if "废止" in s or "失效" in s]
+            if sentences:
+                quotes.append(Quote(clause, "".join(sentences)))
+    return quotes
+
+
+def group_by_document(quotes: list[Quote]) -> list[Section]:
+    order: list[str] = []
+    grouped: dict[str, list[Quote]] = {}
+    titles: dict[str, str] = {}
+    for quote in quotes:
+        doc = quote.clause.doc_id
+        if doc not in grouped:
+            order.append(doc)
+            grouped[doc] = []
+            titles[doc] = quote.clause.doc_title
+        if all(q.clause.clause_id != quote.clause.clause_id for q in grouped[doc]):
+            grouped[doc].append(quote)
+    sections = []
+    for doc in order[:MAX_ARTICLES]:
+        ordered = sorted(grouped[doc], key=lambda q: (q.clause.ordinal, q.clause.paragraph or 0))
+        sections.append(Section(titles[doc], doc, tuple(ordered[:MAX_ARTICLES])))
+    return sections
+
+
+def metadata_lead(plan: QueryPlan, document: Document) -> str:
+    name = f"《{document.title}》"
+    if plan.intent == "effective":
+        if document.effective_on_publication:
+            when = f"（公布之日，即{_cn_date(document.effective_date)}）" if document.effective_date else ""
+            return f"{name}自公布之日起施行{when}。"
+        if document.effective_date:
+            return f"{name}自{_cn_date(document.effective_date)}起施行。"
+    if plan.intent == "adoption" and document.adoption_date:
+        meeting = f"经{document.meeting}" if document.meeting else ""
+        return f"{name}于{_cn_date(document.adoption_date)}{meeting}通过。"
+    if plan.intent == "repeal":
+        if document.repeals:
+            return f"{name}施行时，" + "、".join(f"《{t}》" for t in document.repeals) + "同时废止。"
+        return f"{name}未载明废止其他文件。"
+    return name
+
+
+def _cn_date(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Document], scope: list[str]) -> str:
+    """Markdown: an opening line, then one block per decision with quoted bullets and markers."""
+    lines: list[str] = []
+    if plan.intent in ("effective", "adoption", "repeal"):
+        for section in sections:
+            lines.append(f"- {metadata_lead(plan, documents[section.doc_id])}")
+            for quote in section.quotes:
+                lines.append(f"  > {quote.text}{marker(quote.clause, documents[section.doc_id].doc_type)}")
+        return "\n".join(lines)
+    subject = f"关于{plan.entity}" if plan.entity else "相关"
+    lines.append(f"现有决定中{subject}的规定如下（原文摘录）：")
+    for section in sections:
+        lines.append("")
+        lines.append(f"**《{section.document_title}》**")
+        doc_type = documents[section.doc_id].doc_type if section.doc_id in documents else None
+        for quote in section.quotes:
+            lines.append(f"- {quote.text}{marker(quote.clause, doc_type)}")
+    if plan.compare or len(scope) > 1:
+        answered = {s.doc_id for s in sections}
+        for doc_id in scope:
+            if doc_id not in answered and doc_id in documents:
+                lines.append("")
+                lines.append(f"**《{documents[doc_id].title}》**")
+                lines.append("- 未见相关规定。")
+    return "\n".join(lines)
+
+
+def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], weights: dict[str, float],
+           scope: list[str] | None = None) -> str | None:
+    """The answer's Markdown, or None when no retrieved sentence answers the question."""
+    if plan.intent in ("effective", "adoption", "repeal"):
+        quotes = metadata_quotes(plan, hits)
+    elif plan.intent == "entity":
+        quotes = entity_quotes(plan, hits) or topic_quotes(plan, hits, weights)
+    else:
+        quotes = topic_quotes(plan, hits, weights)
+    if not quotes:
+        return None
+    return render(plan, group_by_document(quotes), documents, scope or [])
+
+
+__all__ = ["answer", "entity_table", "sentences_of"]
