@@ -18,7 +18,8 @@ Definitions (see eval/README.md for the reasoning):
   A refused answer is excluded (undefined); an answer that is not refused but cites nothing scores 0.
 - citation_f1 (answerable): per-question harmonic mean of the two (0 when either is 0 or undefined).
 - refusal_accuracy (all questions): share where `refused == expect_refusal`.
-- must_include (questions that have it): share of the strings found in the answer text.
+- must_include (questions that have it): share of the strings found in the answer text (0 for a
+  refusal; the question's own words echoed back do not count).
 - invalid_citations: citations whose unit was not among the clauses shown to the answerer (a count).
 """
 
@@ -330,8 +331,12 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def missing_must_include(question: Question, text: str) -> list[str]:
-    body = _normalize(text)
+def missing_must_include(question: Question, text: str, refused: bool = False) -> list[str]:
+    """The must_include strings absent from the answer. A refusal delivers none of them, and an
+    answer's echo of the question itself (「未找到与「…」相关的规定」) does not count."""
+    if refused:
+        return list(question.must_include)
+    body = _normalize(text).replace(_normalize(question.question), "")
     return [s for s in question.must_include if _normalize(s) not in body]
 
 
@@ -346,7 +351,7 @@ def score_question(question: Question, outcome: Outcome, ks: Sequence[int] = REC
     scores["citation_precision"], scores["citation_recall"], scores["citation_f1"] = p, r, f1
     scores["invalid_citations"] = outcome.invalid_citations
     scores["refusal_ok"] = outcome.refused == question.expect_refusal
-    missing = missing_must_include(question, outcome.text)
+    missing = missing_must_include(question, outcome.text, outcome.refused)
     scores["missing_must_include"] = missing
     scores["must_include"] = (
         (len(question.must_include) - len(missing)) / len(question.must_include) if question.must_include else None
