@@ -293,14 +293,21 @@ def on_load(progress=gr.Progress()):
     return (*_library_outputs(), mode)
 
 
-def _uploads_dir() -> Path:
+def _staging_dir() -> Path:
     if _state["uploads"] is None:
         _state["uploads"] = Path(tempfile.mkdtemp(prefix="jueding-uploads-"))
     return _state["uploads"]
 
 
-def safe_upload_name(original: str, digest: str) -> str:
-    """A file name we choose: a cleaned stem of the user's name, a content hash, an allowed suffix."""
+def _library_dir() -> Path:
+    """Where indexed uploads are kept, next to the index they belong to."""
+    path = Path(get_settings().index_dir) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def safe_upload_name(original: str, digest: str | None = None) -> str:
+    """A file name we choose: a cleaned stem of the user's name, [a content hash,] an allowed suffix."""
     name = original.replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, suffix = name.rpartition(".")
     if not dot:
@@ -309,25 +316,35 @@ def safe_upload_name(original: str, digest: str) -> str:
     if suffix not in UPLOAD_SUFFIXES:
         suffix = ".txt"
     stem = re.sub(r"[^\w\-]+", "_", stem, flags=re.UNICODE).strip("._-")[:60] or "upload"
-    return f"{stem}-{digest[:10]}{suffix}"
+    return f"{stem}-{digest[:10]}{suffix}" if digest else f"{stem}{suffix}"
 
 
 def _stage_upload(path: str, limit_bytes: int) -> tuple[str, Path | None, str | None]:
-    """Copy one upload under a safe name. Returns (display name, staged path, error)."""
-    display = os.path.basename(str(path))
-    # Gradio keeps the original name as the last path part of its temp copy.
+    """Copy one upload under a safe name for review. Returns (display name, staged path, error)."""
+    display = os.path.basename(str(path))  # Gradio keeps the user's file name as the last part
     suffix = os.path.splitext(display)[1].lower()
     if suffix not in UPLOAD_SUFFIXES:
         return display, None, f"不支持的文件类型「{suffix or '无扩展名'}」。支持：{'、'.join(UPLOAD_SUFFIXES)}。"
     size = os.path.getsize(path)
     if size > limit_bytes:
-        return display, None, f"文件过大（{size / 1048576:.1f} MB），上限为 {limit_bytes / 1048576:.0f} MB。"
+        return display, None, f"文件过大（{size / 1048576:.1f} MB），上限为 {limit_bytes / 1048576:g} MB。"
     if size == 0:
         return display, None, "文件是空的。"
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    staged = _uploads_dir() / safe_upload_name(display, digest)
+    staged = _staging_dir() / safe_upload_name(display, digest)
     shutil.copyfile(path, staged)
     return display, staged, None
+
+
+def _for_user(message: str, display: str, *paths) -> str:
+    """A lower layer's message with our internal file paths replaced by the user's file name."""
+    for path in paths:
+        for form in (str(path), Path(path).name):
+            message = message.replace(form, display)
+    message = message.strip()
+    for prefix in (f"{display}: ", f"{display}："):
+        message = message.removeprefix(prefix)
+    return message
 
 
 def on_upload(files):
@@ -347,48 +364,62 @@ def on_upload(files):
                 pending.append((display, str(staged)))
                 continue
             except Exception as exc:
-                error = _plain_error(exc)
+                error = _for_user(_plain_error(exc), display, staged)
         items.append({"name": display, "error": error})
     button = gr.update(interactive=bool(pending), value=f"加入文库（{len(pending)} 个文件）" if pending else "加入文库")
     return render.preview_html(items), pending, button
 
 
 def on_add(pending, progress=gr.Progress()):
+    """Index the reviewed files. An upload with the same (cleaned) name as an earlier one replaces it."""
     if not pending:
         gr.Warning("没有可加入的文件。")
         return (gr.skip(),) * 10
-    names = {staged: display for display, staged in pending}
 
     def report(done, total, desc=""):
-        progress((done, total), desc=desc or "正在建立索引")
+        progress((done, total), desc="正在建立索引")
 
     progress(0, desc="正在建立索引")
+    names: dict[str, tuple[str, str]] = {}
     try:
         with _index_lock.write():
-            result = get_assistant().add_paths([staged for _, staged in pending], progress=report)
+            for display, staged in pending:
+                kept = _library_dir() / safe_upload_name(display)
+                shutil.copyfile(staged, kept)
+                names[str(kept.resolve())] = (display, staged)
+            result = get_assistant().add_paths(list(names), progress=report)
     except Exception as exc:
         message = render.status_html(f"加入失败：{_plain_error(exc)}", "bad")
         return (message, *(gr.skip(),) * 9)
-    lines = [f"已加入 {result.added} 部，更新 {result.replaced} 部，未变 {result.unchanged} 部。"]
+    lines = [(f"已加入 {result.added} 部，更新 {result.replaced} 部，未变 {result.unchanged} 部。", "ok")]
     for path, message in result.errors:
-        lines.append(f"{names.get(str(path), os.path.basename(str(path)))}：{message}")
-    kind = "bad" if result.errors else "ok"
-    report_html = "".join(render.status_html(line, kind if i else "ok") for i, line in enumerate(lines))
+        display, staged = names.get(str(Path(path).resolve()), (os.path.basename(str(path)), path))
+        lines.append((f"{display}：{_for_user(message, display, path, staged)}", "bad"))
+    report_html = "".join(render.status_html(text, kind) for text, kind in lines)
     return (report_html, None, "", [], gr.update(interactive=False, value="加入文库"), *_library_outputs())
 
 
 def on_remove(doc_id):
     if not doc_id:
         return (render.status_html("请先选择要删除的决定。", "bad"), *(gr.skip(),) * 5)
-    title = documents_by_id().get(doc_id)
-    title = title.title if title else doc_id
+    doc = documents_by_id().get(doc_id)
     try:
         with _index_lock.write():
             removed = get_assistant().remove(doc_id)
+            _forget_upload(getattr(doc, "source_path", None))
     except Exception as exc:
         return (render.status_html(f"删除失败：{_plain_error(exc)}", "bad"), *(gr.skip(),) * 5)
-    message = render.status_html(f"已删除《{title}》（{removed} 个条款）。")
+    message = render.status_html(f"已删除《{doc.title if doc else doc_id}》（{removed} 个条款）。")
     return (message, *_library_outputs())
+
+
+def _forget_upload(source_path: str | None) -> None:
+    """Delete the kept copy of an uploaded file; files anywhere else are never touched."""
+    if not source_path:
+        return
+    path = Path(source_path).resolve()
+    if path.parent == _library_dir().resolve() and path.is_file():
+        path.unlink()
 
 
 # ---------------------------------------------------------------------------
@@ -405,6 +436,7 @@ CSS = """
 #jd-chat .jd-answer p { margin: .3rem 0; }
 #jd-chat .jd-answer ul, #jd-chat .jd-answer ol { margin: .3rem 0; padding-left: 1.4rem; }
 #jd-chat .jd-answer li { margin: .25rem 0; }
+#jd-chat .jd-answer li p { margin: 0; }
 .jd-examples-head { margin-top: .4rem; }
 .jd-examples { flex-wrap: wrap; gap: .4rem !important; }
 .jd-examples button { flex: 0 1 auto !important; min-width: 0 !important; }
@@ -426,7 +458,7 @@ a.jd-cite sup, a.jd-fn sup { font-weight: 700; margin-left: .1rem; }
 .jd-cursor { animation: jd-blink 1s steps(2) infinite; }
 .jd-wait { color: var(--body-text-color-subdued); }
 @keyframes jd-blink { 50% { opacity: 0; } }
-#jd-sources { max-height: 78vh; overflow-y: auto; }
+#jd-sources { max-height: 82vh; overflow-y: auto; position: sticky; top: 8px; }
 .jd-sources-head { font-weight: 700; font-size: 1.05rem; margin-bottom: .4rem; }
 .jd-turn { margin-bottom: .8rem; }
 .jd-turn-q { font-weight: 600; margin: .3rem 0; cursor: default; }
@@ -442,6 +474,8 @@ details.jd-turn > summary { cursor: pointer; color: var(--body-text-color-subdue
 .jd-src-title { font-size: .85rem; color: var(--body-text-color-subdued); margin: .15rem 0; }
 .jd-src-part { font-size: .8rem; color: var(--body-text-color-subdued); }
 .jd-src-text p { margin: .3rem 0; line-height: 1.65; white-space: pre-wrap; }
+.jd-src-text p.jd-context { color: var(--body-text-color-subdued); font-size: .88rem; }
+.jd-src-text p.jd-cited { border-left: 3px solid #0b5394; padding-left: .5rem; }
 .jd-src-text mark { background: #ffe58a; padding: 0 1px; border-radius: 2px; }
 .jd-src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin-top: .3rem; }
 .jd-muted { color: var(--body-text-color-subdued); font-size: .9rem; }
@@ -451,6 +485,7 @@ details.jd-turn > summary { cursor: pointer; color: var(--body-text-color-subdue
 .jd-table th { background: var(--background-fill-secondary); white-space: nowrap; }
 .jd-title-cell { min-width: 16rem; }
 .jd-num-cell { text-align: right; }
+.jd-date-cell { white-space: nowrap; }
 .jd-id-cell code { font-size: .75rem; word-break: break-all; }
 .jd-clause-text { white-space: pre-wrap; }
 .jd-upload { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .5rem .7rem; margin: .5rem 0; }
@@ -557,7 +592,6 @@ def build_demo() -> gr.Blocks:
                 files = gr.File(
                     label="上传决定文件",
                     file_count="multiple",
-                    file_types=list(UPLOAD_SUFFIXES),
                     type="filepath",
                     elem_id="jd-upload",
                 )

@@ -178,6 +178,7 @@ def answer_html(answer, turn: int) -> str:
     out = []
     if notice:
         out.append(f'<div class="jd-notice">{esc(notice)}</div>')
+        text = text.removeprefix(notice).strip()
     if getattr(answer, "refused", False):
         body = markdown_html(text or "现有决定中未找到与该问题相关的规定。")
         out.append(f'<div class="jd-refusal"><div class="jd-refusal-title">未找到依据</div>{body}</div>')
@@ -265,7 +266,31 @@ def _paragraphs_html(text: str, terms) -> str:
     return "".join(f"<p>{highlight(p, *terms)}</p>" for p in (text or "").split("\n") if p.strip())
 
 
-def source_card(citation, number: int, turn: int, doc, terms: tuple[list[str], list[str]]) -> str:
+def _article_html(citation, article, terms) -> str:
+    """The whole article, the cited paragraph (款) marked and the others dimmed."""
+    paragraphs = list(getattr(article, "paragraphs", ()) or ())
+    n = citation.paragraph
+    if not article or not n or len(paragraphs) < n or paragraphs[n - 1].strip() != (citation.text or "").strip():
+        return _paragraphs_html(citation.text, terms)
+    out = []
+    for i, para in enumerate(paragraphs, start=1):
+        cls = "jd-cited" if i == n else "jd-context"
+        out.append(f'<p class="{cls}">{highlight(para, *terms)}</p>')
+    return "".join(out)
+
+
+_PARAGRAPH_SUFFIX = re.compile(r"p\d+$")
+
+
+def article_of(citation, sources: Iterable) -> object | None:
+    """The full article a paragraph citation (第十六条第三款) was cut from, when among `sources`."""
+    if not citation.paragraph:
+        return None
+    wanted = _PARAGRAPH_SUFFIX.sub("", citation.clause_id or "")
+    return next((c for c in sources or () if getattr(c, "clause_id", None) == wanted), None)
+
+
+def source_card(citation, number: int, turn: int, doc, terms: tuple[list[str], list[str]], article=None) -> str:
     meta = []
     if doc is not None:
         if getattr(doc, "adoption_date", None):
@@ -286,7 +311,7 @@ def source_card(citation, number: int, turn: int, doc, terms: tuple[list[str], l
         f'<span class="jd-label">{esc(citation.label)}</span>'
         f'<span class="jd-region">{esc(citation.region)}</span></div>'
         f'<div class="jd-src-title">{esc(citation.doc_title)}</div>{part_html}'
-        f'<div class="jd-src-text">{_paragraphs_html(citation.text, terms)}</div>'
+        f'<div class="jd-src-text">{_article_html(citation, article, terms)}</div>'
         f'<div class="jd-src-meta">{" · ".join(meta)}</div></article>'
     )
 
@@ -308,8 +333,10 @@ def sources_html(turns: Sequence, documents: dict) -> str:
         citations = list(getattr(answer, "citations", []) or [])
         terms = highlight_terms(getattr(answer, "query", "") or question)
         if citations:
+            sources = getattr(answer, "sources", ()) or ()
             cards = "".join(
-                source_card(c, i + 1, turn, documents.get(c.doc_id), terms) for i, c in enumerate(citations)
+                source_card(c, i + 1, turn, documents.get(c.doc_id), terms, article_of(c, sources))
+                for i, c in enumerate(citations)
             )
         elif getattr(answer, "refused", False):
             cards = '<p class="jd-muted">未找到相关条文。</p>'

@@ -136,3 +136,19 @@ def test_upload_names_are_ours():
         assert "/" not in safe and "\\" not in safe and not safe.startswith(".")
         assert safe.endswith(expected_suffix) and "0123456789" in safe
         assert all(ch.isalnum() or ch in "-_." for ch in safe)
+    assert app.safe_upload_name("../决定 v2.MD") == "决定_v2.md"
+
+
+def test_paragraph_citation_shows_the_whole_article_with_the_cited_paragraph_marked():
+    from ingest.records import Clause
+
+    paras = ("十六、健全体制机制。", "监察机关应当配合。", "公安机关应当与检察机关共同推动侦查监督。")
+    article = Clause("xz", XIZANG, "西藏自治区", "article", 16, None, None, "第十六条", "\n".join(paras),
+                     ordinal=20, paragraphs=paras)
+    citation = Citation.from_clause(article.paragraph_view(3))
+    answer = Answer(text="推动侦查监督。〔《西藏…决定》第十六条第三款〕", citations=[citation],
+                    query="公安机关需配合哪些事项", sources=(article,))
+    out = sources_html([("公安机关需配合哪些事项", answer)], {})
+    assert out.count('class="jd-context"') == 2 and out.count('class="jd-cited"') == 1
+    assert out.index("健全体制机制") < out.index('class="jd-cited"') < out.index("侦查监督")
+    assert "第十六条第三款" in out
