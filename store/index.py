@@ -29,14 +29,14 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.records import Clause, Document, ParsedDocument
 from store import embeddings as emb
-from store.aliases import expansions
 from store.chunking import MAX_TOKENS, chunk_texts
 from store.docstore import RecordStore
 from store.embcache import EmbeddingCache
 from store.errors import DocumentNotFoundError, IndexNotFoundError, StoreError
 from store.fusion import fuse
-from store.keyword import KeywordIndex, keyword_terms
+from store.keyword import KeywordIndex
 from store.manifest import DocEntry, Manifest
+from store.query import RetrievalQuery, prepare
 from store.records import DocumentEntry, Hit, SyncReport
 from store.vectors import FILTER_KEYS, VectorStore
 
@@ -68,6 +68,7 @@ class ClauseIndex:
         self.dense_weight = dense_weight
         self.max_chunk_tokens = MAX_TOKENS
         self.expand_dense_query = True
+        self.strip_localities = True
         self._manifest = manifest
         self._manifest_mtime = self._mtime()
         self._embeddings = embeddings
@@ -366,13 +367,12 @@ class ClauseIndex:
                 return []
             norm = self._normalise_filters(filters)
             keyword = self._keyword_index()
-            extra = expansions(query)
+            prepared = self.prepare_query(query)
             pool = max(POOL, 4 * k)
-            bm25, all_bm25 = self._bm25_candidates(keyword, keyword_terms(query, extra), norm, pool)
+            bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, norm, pool)
             dense: dict[str, float] = {}
             if wd > 0 and self._manifest.has_vectors:
-                dense_query = f"{query} {' '.join(extra)}" if extra and self.expand_dense_query else query
-                dense = self._dense_candidates(dense_query, norm, pool, bm25, all_bm25, keyword)
+                dense = self._dense_candidates(prepared.dense_text, norm, pool, bm25, all_bm25, keyword)
             fused = fuse(bm25, dense, bm25_weight=wb, dense_weight=wd)
             top = fused[: max(k, RERANK_POOL) if self._reranker else k]
             records = self._records.clauses_by_id([f.clause_id for f in top])
@@ -380,6 +380,11 @@ class ClauseIndex:
             if self._reranker is not None:
                 hits = self._rerank(query, hits)
             return hits[:k]
+
+    def prepare_query(self, query: str) -> RetrievalQuery:
+        """The keyword terms and dense text `search` uses for `query` (for display and debugging)."""
+        regions = {e.region for e in self._manifest.documents.values()}
+        return prepare(query, regions if self.strip_localities else (), expand_dense=self.expand_dense_query)
 
     def _bm25_candidates(self, keyword: KeywordIndex, terms: list[str], norm: dict, pool: int):
         scores = keyword.scores(terms)

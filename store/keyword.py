@@ -26,6 +26,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logge
 KEYWORD_VERSION = 1  # bump when tokenization or row layout changes
 POINTER = "keyword.json"
 _KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
+BM25_PARAMS: dict = {}  # bm25s.BM25 keyword arguments (k1, b, method); defaults measured best
 
 
 class KeywordIndex:
@@ -57,7 +58,7 @@ class KeywordIndex:
             corpus.append(tokenize(text) or [""])
         retriever = None
         if corpus:
-            retriever = bm25s.BM25()
+            retriever = bm25s.BM25(**BM25_PARAMS)
             retriever.index(corpus, show_progress=False)
         return cls(clause_ids, doc_ids, np.asarray(doc_idx, np.int32), np.asarray(kind_idx, np.int8),
                    retriever, fingerprint)
@@ -75,8 +76,8 @@ class KeywordIndex:
         np.save(tmp / "kind_idx.npy", self.kind_idx)
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
-        pointer = {"version": KEYWORD_VERSION, "fingerprint": self.fingerprint, "dir": target.name,
-                   "rows": len(self.clause_ids)}
+        pointer = {"version": KEYWORD_VERSION, "fingerprint": self.fingerprint, "params": BM25_PARAMS,
+                   "dir": target.name, "rows": len(self.clause_ids)}
         ptmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
         ptmp.write_text(json.dumps(pointer), encoding="utf-8")
         os.replace(ptmp, index_dir / POINTER)
@@ -91,7 +92,8 @@ class KeywordIndex:
             pointer = json.loads((index_dir / POINTER).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if pointer.get("version") != KEYWORD_VERSION or pointer.get("fingerprint") != fingerprint:
+        if (pointer.get("version"), pointer.get("fingerprint"), pointer.get("params", {})) != (
+                KEYWORD_VERSION, fingerprint, BM25_PARAMS):
             return None
         folder = index_dir / pointer["dir"]
         try:

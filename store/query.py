@@ -1,0 +1,48 @@
+"""What each retriever is given for a question: keyword terms and the text to embed.
+
+Two rewrites, both measured on the seed question sets:
+- names of indexed localities (西藏自治区 / 西藏, 呼和浩特市 / 呼和浩特) are dropped: they say which
+  decision, not what it says (the caller turns them into a region filter), and as keywords they
+  pull preambles and titles to the top;
+- alias expansion from `aliases.txt` (警察 → 公安机关 …) is added to both retrievers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from store.aliases import expansions
+from store.keyword import keyword_terms
+
+_REGION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县", "省", "市", "县", "盟", "旗")
+
+
+def short_region(region: str) -> str:
+    """西藏自治区 → 西藏, 呼和浩特市 → 呼和浩特 (how people name it)."""
+    for suffix in _REGION_SUFFIXES:
+        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
+            return region[: -len(suffix)]
+    return region
+
+
+def strip_localities(query: str, regions: Iterable[str]) -> str:
+    forms = {f for r in regions if r for f in (r, short_region(r)) if len(f) >= 2}
+    for form in sorted(forms, key=len, reverse=True):
+        query = query.replace(form, " ")
+    return query
+
+
+@dataclass(frozen=True)
+class RetrievalQuery:
+    terms: list[str]  # BM25 terms
+    dense_text: str  # what the query embedding is computed from
+
+
+def prepare(query: str, regions: Iterable[str] = (), *, expand_dense: bool = True) -> RetrievalQuery:
+    content = strip_localities(query, regions)
+    if not content.strip(" 的之和与及、，,？?"):
+        content = query  # the question is only a place name: keep it
+    extra = expansions(content)
+    dense = f"{content} {' '.join(extra)}" if extra and expand_dense else content
+    return RetrievalQuery(keyword_terms(content, extra), dense.strip())
