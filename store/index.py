@@ -42,7 +42,8 @@ from store.vectors import FILTER_KEYS, VectorStore
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 5.0
+FLUSH_SECONDS = 5.0  # the manifest is saved this often during a sync, or every FLUSH_DOCS documents
+FLUSH_DOCS = 100
 POOL = 50  # candidates taken from each retriever before fusion
 RERANK_POOL = 20
 
@@ -174,16 +175,17 @@ class ClauseIndex:
             if rebuild:
                 self._wipe()
             self._collect_garbage()
-            last_flush = time.monotonic()
+            last_flush, pending = time.monotonic(), 0
             for item in items:
                 key, parsed, source_hash = (tuple(item) + (None,))[:3]
                 outcome, doc_id = self._sync_one(key, parsed, source_hash, dense, report)
                 report.outcomes.append((key, outcome, doc_id))
+                pending += outcome in ("added", "replaced")
                 if progress is not None:
                     progress(key, outcome)
-                if self._dirty and time.monotonic() - last_flush >= FLUSH_SECONDS:
+                if self._dirty and (pending >= FLUSH_DOCS or time.monotonic() - last_flush >= FLUSH_SECONDS):
                     self._flush()
-                    last_flush = time.monotonic()
+                    last_flush, pending = time.monotonic(), 0
             self._flush()
             self._collect_garbage()
             self._keyword_index()
@@ -367,7 +369,7 @@ class ClauseIndex:
                 return []
             norm = self._normalise_filters(filters)
             keyword = self._keyword_index()
-            prepared = self.prepare_query(query)
+            prepared = self.prepare_query(query, region_filtered="region" in norm)
             pool = max(POOL, 4 * k)
             bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, norm, pool)
             dense: dict[str, float] = {}
@@ -381,10 +383,10 @@ class ClauseIndex:
                 hits = self._rerank(query, hits)
             return hits[:k]
 
-    def prepare_query(self, query: str) -> RetrievalQuery:
+    def prepare_query(self, query: str, *, region_filtered: bool = False) -> RetrievalQuery:
         """The keyword terms and dense text `search` uses for `query` (for display and debugging)."""
-        regions = {e.region for e in self._manifest.documents.values()}
-        return prepare(query, regions if self.strip_localities else (), expand_dense=self.expand_dense_query)
+        regions = {e.region for e in self._manifest.documents.values()} if self.strip_localities else ()
+        return prepare(query, regions, region_filtered=region_filtered, expand_dense=self.expand_dense_query)
 
     def _bm25_candidates(self, keyword: KeywordIndex, terms: list[str], norm: dict, pool: int):
         scores = keyword.scores(terms)

@@ -1,9 +1,10 @@
 """What each retriever is given for a question: keyword terms and the text to embed.
 
 Two rewrites, both measured on the seed question sets:
-- names of indexed localities (西藏自治区 / 西藏, 呼和浩特市 / 呼和浩特) are dropped: they say which
-  decision, not what it says (the caller turns them into a region filter), and as keywords they
-  pull preambles and titles to the top;
+- names of indexed localities (西藏自治区 / 西藏, 呼和浩特市 / 呼和浩特) are dropped when the search is
+  already filtered by region, or when the question names several (a comparison): then they say
+  which decision, not what it says, and as keywords they pull preambles and titles to the top.
+  A single locality in an unfiltered search is kept: it is the only hint of the decision meant;
 - alias expansion from `aliases.txt` (警察 → 公安机关 …) is added to both retrievers.
 """
 
@@ -26,6 +27,10 @@ def short_region(region: str) -> str:
     return region
 
 
+def named_regions(query: str, regions: Iterable[str]) -> set[str]:
+    return {r for r in regions if r and (r in query or (len(short_region(r)) >= 2 and short_region(r) in query))}
+
+
 def strip_localities(query: str, regions: Iterable[str]) -> str:
     forms = {f for r in regions if r for f in (r, short_region(r)) if len(f) >= 2}
     for form in sorted(forms, key=len, reverse=True):
@@ -39,10 +44,14 @@ class RetrievalQuery:
     dense_text: str  # what the query embedding is computed from
 
 
-def prepare(query: str, regions: Iterable[str] = (), *, expand_dense: bool = True) -> RetrievalQuery:
-    content = strip_localities(query, regions)
-    if not content.strip(" 的之和与及、，,？?"):
-        content = query  # the question is only a place name: keep it
+def prepare(query: str, regions: Iterable[str] = (), *, region_filtered: bool = False,
+            expand_dense: bool = True) -> RetrievalQuery:
+    content = query
+    named = named_regions(query, regions)
+    if named and (region_filtered or len(named) > 1):
+        content = strip_localities(query, named)
+        if not content.strip(" 的之和与及、，,？?"):
+            content = query  # the question is only a place name: keep it
     extra = expansions(content)
     dense = f"{content} {' '.join(extra)}" if extra and expand_dense else content
     return RetrievalQuery(keyword_terms(content, extra), dense.strip())
