@@ -369,6 +369,12 @@ def open_assistant(args: argparse.Namespace, tmpdir: Path | None):
     return assistant, settings
 
 
+def _resolved_mode(mode: str, settings) -> str:
+    if mode == "auto":
+        return "auto → " + ("llm" if getattr(settings, "llm_configured", False) else "extractive")
+    return mode
+
+
 def _load_old(path: Path) -> dict:
     if path.is_dir():
         path = path / "metrics.json"
@@ -418,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_info = {
         "question_files": [str(p) for p in args.questions],
         "index": index_label,
-        "mode": args.mode or settings.answer_mode,
+        "mode": _resolved_mode(args.mode or settings.answer_mode, settings),
         "k": args.k,
         "answer_k": settings.k,
         "finished": finished.isoformat(timespec="seconds"),
