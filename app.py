@@ -433,6 +433,7 @@ CSS = """
 .jd-status-ok { background: #eef6ee; color: #1d5b25; }
 .jd-status-bad { background: #fdecec; color: #8a1c1c; }
 .jd-examples button { font-size: .85rem !important; border-radius: 999px !important; }
+#jd-chat .jd-answer, #jd-chat .jd-refusal, #jd-chat .jd-footnotes { white-space: normal; }
 #jd-chat .jd-answer p { margin: .3rem 0; }
 #jd-chat .jd-answer ul, #jd-chat .jd-answer ol { margin: .3rem 0; padding-left: 1.4rem; }
 #jd-chat .jd-answer li { margin: .25rem 0; }
@@ -691,7 +692,23 @@ def main(argv: list[str] | None = None) -> None:
         head=HEAD,
         ssr_mode=False,
         footer_links=["api"],
+        prevent_thread_lock=True,
     )
+    print(f"serving after {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    _warm_up(assistant)
+    demo.block_thread()
+
+
+def _warm_up(assistant) -> None:
+    """Load the retrieval models now, once serving, so the first question is not the slow one."""
+    started = time.perf_counter()
+    try:
+        with _index_lock.read():
+            assistant.retrieve("检察机关法律监督", k=1)
+    except Exception as exc:  # the first real question will report it properly
+        print(f"warm-up failed: {exc}", file=sys.stderr)
+        return
+    print(f"retrieval warmed up in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,12 @@ def _markdown():
 
 def markdown_html(text: str) -> str:
     """A subset of Markdown (headings, lists, emphasis, quotes, tables) with all HTML escaped."""
-    return _markdown().render(_PRIVATE.sub("", text or ""))
+    return _render(_PRIVATE.sub("", text or ""))
+
+
+def _render(text: str) -> str:
+    # The chat shows messages with pre-wrapped white space: drop the newlines between tags.
+    return _markdown().render(text).replace(">\n<", "><").strip()
 
 
 # ---------------------------------------------------------------------------
@@ -184,7 +189,7 @@ def answer_html(answer, turn: int) -> str:
         out.append(f'<div class="jd-refusal"><div class="jd-refusal-title">未找到依据</div>{body}</div>')
         return "".join(out)
     marked, chips = cite_chips(text or "（没有生成回答。）", citations, turn)
-    body = _PLACEHOLDER.sub(lambda m: chips[int(m.group(1))], _markdown().render(marked))
+    body = _PLACEHOLDER.sub(lambda m: chips[int(m.group(1))], _render(marked))
     out.append(f'<div class="jd-answer">{body}</div>')
     if citations:
         items = "".join(

@@ -296,6 +296,10 @@ def test_seed_question_shows_citations_and_sources(page):
     assert sources.locator("mark").count() > 0  # the question's terms are highlighted
     assert "2024年8月1日" in sources.inner_text()  # 西藏's effective date
 
+    shot = _artifacts_dir() / "app-seed-question.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
     # A chip brings its clause into view.
     target = chips.last.get_attribute("href").lstrip("#")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
@@ -304,10 +308,6 @@ def test_seed_question_shows_citations_and_sources(page):
     assert page.locator(f"#{target}").evaluate(
         "el => { const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }"
     )
-    page.evaluate("window.scrollTo(0, 0)")
-    shot = _artifacts_dir() / "app-seed-question.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
 
     # Follow-up in the same conversation; the first turn's sources fold away.
     _ask_in_page(page, "那审判机关呢？")
@@ -341,6 +341,16 @@ def test_uploaded_document_is_reviewed_indexed_and_answered(page, tmp_path):
     sources = page.locator("#jd-sources section.jd-turn").inner_text()
     assert "海滨市" in sources and "第二条" in sources
     page.screenshot(path=str(_artifacts_dir() / "app-uploaded-document.png"), full_page=True)
+
+    # Remove it again (after the confirm dialog); the library and the filters forget it.
+    title = "海滨市人民代表大会常务委员会关于加强海洋生态保护检察工作的决定"
+    page.get_by_role("tab", name="文库").click()
+    page.locator("#jd-remove-pick input").click()
+    page.get_by_role("option", name=title).click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#jd-remove").click()
+    page.wait_for_selector("#jd-remove-report:has-text('已删除')", timeout=60_000)
+    assert title not in page.locator("#jd-library").inner_text()
 
 
 @browser
