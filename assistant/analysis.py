@@ -12,14 +12,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.tokenize import content_words
+
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
 OBLIGATION_WORDS = ("配合", "义务", "职责", "应当", "要求", "做什么", "做哪些", "需要", "责任", "支持", "怎么做", "干什么")
 COMPARE_WORDS = ("两地", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别")
 EFFECTIVE_WORDS = ("施行", "生效", "实施日期", "开始实施", "什么时候开始", "何时开始", "起施行", "有效期")
 ADOPTION_WORDS = ("通过", "哪次会议", "什么会议", "审议通过", "制定时间", "颁布", "出台", "哪一年")
+BASIS_WORDS = ("根据什么", "依据什么", "依据哪些", "根据哪些", "制定依据", "立法依据", "为什么制定", "制定目的", "目的是什么")
 REPEAL_WORDS = ("废止", "取代", "替代", "失效", "旧决定", "原决定", "以前的决定")
-FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "该")
+FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "该", "上述", "上面")
+FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
+                 "刚才", "这项", "这条", "该条", "这些规定", "这一规定")
 DOCUMENT_WORDS = ("决定", "决议", "条例")
 
 
@@ -29,7 +34,7 @@ class QueryPlan:
     query: str  # standalone question used for retrieval (follow-ups rewritten)
     regions: tuple[str, ...] = ()  # indexed regions the question names → filter
     entity: str | None = None  # canonical body (公安机关 …) when the question asks about its duties
-    intent: str = "topic"  # topic | entity | effective | adoption | repeal
+    intent: str = "topic"  # topic | entity | effective | adoption | repeal | basis
     compare: bool = False
     rewritten: bool = False
     terms: tuple[str, ...] = field(default=())  # entity surface forms to look for in clause text
@@ -67,12 +72,14 @@ def find_regions(text: str, regions: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _is_followup(question: str, history: list[tuple[str, str]]) -> bool:
+def _is_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> bool:
     if not history:
         return False
     q = question.strip()
     return (
         q.startswith(FOLLOWUP_OPENERS)
+        or any(cue in q for cue in FOLLOWUP_CUES)
+        or not [w for w in content_words(q) if not find_regions(w, regions)]
         or q.endswith(("呢？", "呢?", "呢"))
         or len(re.sub(r"[？?。！!，,\s]", "", q)) <= 6
     )
@@ -81,9 +88,11 @@ def _is_followup(question: str, history: list[tuple[str, str]]) -> bool:
 def rewrite_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> str:
     """「那审判机关呢？」 after 「公安机关需配合哪些事项」 → 「审判机关需配合哪些事项」."""
     previous = next((q for q, _ in reversed(history) if q and q.strip()), "")
-    if not previous or not _is_followup(question, history):
+    if not previous or not _is_followup(question, history, regions):
         return question
     core = re.sub(r"^(那么|那|还有|另外|再问一下|同样)", "", question.strip())
+    for cue in FOLLOWUP_CUES:
+        core = core.replace(cue, "")
     core = re.sub(r"(的)?(呢|吗)?[？?。！!]*$", "", core).strip("，, ")
     old_entity, old_form = find_entity(previous)
     pronoun = re.match(r"^(它们|它|其|这个|该|他们)(的)?", core)
@@ -119,7 +128,9 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     if entity == "检察机关":
         entity = None
     intent = "topic"
-    if any(w in query for w in REPEAL_WORDS):
+    if any(w in query for w in BASIS_WORDS):
+        intent = "basis"
+    elif any(w in query for w in REPEAL_WORDS):
         intent = "repeal"
     elif any(w in query for w in EFFECTIVE_WORDS):
         intent = "effective"

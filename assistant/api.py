@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant import extractive
-from assistant.analysis import QueryPlan, analyze
+from assistant.analysis import QueryPlan, analyze, entity_table, find_entity, short_region
 from assistant.citations import verify
 from assistant.errors import AssistantError, LLMError
 from store.files import sync_paths
@@ -22,8 +22,9 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from ingest.parser import parse_file
 from ingest.records import Clause, Document, ParsedDocument
-from ingest.tokenize import query_terms, tokenize
+from ingest.tokenize import content_words, tokenize
 from store import ClauseIndex
+from store.aliases import expansions, load_aliases
 from store.records import DocumentEntry, Hit
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 # Calibrated on eval/seeds_dev.jsonl (see docs/evaluation.md): below this relevance nothing answers.
-DEFAULT_REFUSAL_THRESHOLD = 0.34
+DEFAULT_REFUSAL_THRESHOLD = 0.40
 ANSWER_K = 6  # clauses shown to the answerer
+METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 
 
 def refusal_text(question: str) -> str:
@@ -146,7 +148,7 @@ class Assistant:
             hits = _interleave(per_region, k * len(plan.regions))
         else:
             hits = search(filters, k)
-        if plan.intent in ("effective", "adoption", "repeal"):
+        if plan.intent in METADATA_INTENTS:
             hits = self._with_metadata_clauses(plan, hits, filters)
         return hits
 
@@ -159,7 +161,7 @@ class Assistant:
             scope = list(filters["doc_id"]) if isinstance(filters["doc_id"], list) else [filters["doc_id"]]
         else:
             scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:3]
-        wanted = "note" if plan.intent == "adoption" else "closing"
+        wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
         front: list[Hit] = []
         for doc_id in scope:
             clauses = [c for c in self.index.clauses(doc_id) if c.kind == wanted]
@@ -172,23 +174,42 @@ class Assistant:
     # ------------------------------------------------------------------ answering
 
     def relevance(self, plan: QueryPlan, hits: list[Hit]) -> float:
-        """How well the best hits cover the question's rarer terms, 0..1 (drives refusal)."""
-        if plan.intent in ("effective", "adoption", "repeal") and any("metadata" in h.scores for h in hits):
+        """Share of the question's content words (IDF-weighted) that the best hits contain, 0..1.
+
+        A word counts as found when it, or a term its alias expands to, occurs in the clause. Words
+        that the corpus never uses weigh most, so 「检察官的工资标准」 scores low although 检察官 occurs.
+        """
+        if plan.intent in METADATA_INTENTS and any("metadata" in h.scores for h in hits):
             return 1.0
-        terms = set(query_terms(plan.query))
+        if plan.intent == "entity" and extractive.entity_quotes(plan, hits):
+            return 1.0  # the asked-about body is the subject of retrieved sentences
+        words = [w for w in content_words(plan.query) if not _is_region_word(w, self._regions())]
         if plan.entity:
-            terms |= {t for form in plan.terms for t in tokenize(form)}
-        if not terms or not hits:
+            words = [w for w in words if find_entity(w)[0] != plan.entity] + [plan.entity]
+        if not words or not hits:
             return 0.0
-        weights = self._term_weights()
-        default = max(weights.values(), default=1.0)
-        total = sum(weights.get(t, default) for t in terms)
+        weights = {w: self._word_weight(w) for w in words}
+        total = sum(weights.values())
         best = 0.0
+        forms = {w: [w, *expansions(w)] + (list(entity_table()[w]["text"]) if w in entity_table() else [])
+                 for w in words}
+        for alias, terms in load_aliases():  # 「打假官司」 → 虚假诉讼 although jieba cut it into 打假/官司
+            if alias in plan.query:
+                for w in words:
+                    if w in alias or alias in w:
+                        forms[w].extend(terms)
         for hit in hits[:3]:
             text = hit.clause.text
-            covered = sum(weights.get(t, default) for t in terms if t in text)
+            covered = sum(weights[w] * _found(forms[w], text) for w in words)
             best = max(best, covered / total)
         return best
+
+    def _word_weight(self, word: str) -> float:
+        """IDF of the word's rarest bigram: a word the corpus never uses gets the highest weight."""
+        weights = self._term_weights()
+        ceiling = math.log(1 + max(1, len(weights)))
+        bigrams = tokenize(word)
+        return max((weights.get(b, ceiling) for b in bigrams), default=ceiling)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
             mode: str | None = None, k: int | None = None) -> Answer:
@@ -276,9 +297,15 @@ class Assistant:
         return replace(rewritten, question=plan.question, rewritten=True)
 
     def _llm_stream(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause]) -> Iterator[str | Answer]:
+        from assistant.llm import LLMResult
+
         docs = self._docs()
-        yield from self._llm_client().stream_answer(plan, hits, docs)
-        result = self._llm_client().last_result
+        result = None
+        for item in self._llm_client().stream_answer(plan, hits, docs):
+            if isinstance(item, LLMResult):
+                result = item
+            else:
+                yield item
         if result.refused:
             yield self._refusal(plan, sources)
             return
@@ -286,6 +313,18 @@ class Assistant:
         yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
                      mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
                      sources=tuple(sources))
+
+
+def _found(forms: list[str], text: str) -> float:
+    """1 when a form occurs; otherwise the share of the word's bigrams that occur (环境保护 ~ 生态环境和资源保护)."""
+    if any(f in text for f in forms):
+        return 1.0
+    bigrams = tokenize(forms[0])
+    return 0.5 * sum(b in text for b in bigrams) / len(bigrams) if len(bigrams) > 1 else 0.0
+
+
+def _is_region_word(word: str, regions: list[str]) -> bool:
+    return any(word in (r, short_region(r)) or (len(word) >= 2 and word in r) for r in regions)
 
 
 def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:

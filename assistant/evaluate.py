@@ -106,6 +106,10 @@ def run_questions(
         answer_k = getattr(getattr(assistant, "settings", None), "k", None) or 5
     from tqdm import tqdm
 
+    try:  # load the embedding model and open the index before the clock starts on the first question
+        assistant.retrieve("检察机关法律监督", k=1)
+    except Exception:  # noqa: BLE001 - a broken index shows up as per-question errors below
+        pass
     results = []
     for question in tqdm(questions, desc="evaluating", unit="q", file=sys.stderr, disable=not progress):
         results.append((question, run_one(assistant, question, k, answer_k)))
@@ -365,7 +369,11 @@ def open_assistant(args: argparse.Namespace, tmpdir: Path | None):
         settings = replace(settings, index_dir=tmpdir / "index")
     assistant = Assistant.open(index_dir=settings.index_dir, settings=settings)
     if args.corpus:
-        assistant.add_paths([str(p) for p in args.corpus])
+        report = assistant.add_paths([str(p) for p in args.corpus])
+        errors = getattr(report, "errors", None) or []
+        if errors:
+            assistant.close()
+            raise ValueError("--corpus: " + "; ".join(reason for _, reason in errors))
     return assistant, settings
 
 

@@ -52,12 +52,22 @@ def _cited_unit(clause: Clause, paragraph: int) -> Clause:
     return clause.paragraph_view(paragraph) if len(clause.paragraphs) > 1 else clause
 
 
+def _opens_with(sentence: str, form: str) -> bool:
+    """「各级人民政府及其工作部门应当…」 opens with 人民政府: a short qualifier may precede the body."""
+    start = sentence.find(form)
+    return start == 0 or (0 < start <= 6 and not any(m in sentence[:start] for m in OBJECT_MARKERS + ("，",))
+                          or 0 < start <= 6 and sentence[:start] in QUALIFIERS)
+
+
+QUALIFIERS = ("各级", "全省各级", "市、旗县区", "县级以上", "本级", "同级", "有关", "相关", "地方各级")
+
+
 def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
     for form in forms:
         start = sentence.find(form)
         while start != -1:
             before = sentence[start - 1] if start > 0 else ""
-            at_start = start == 0 or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS)
+            at_start = _opens_with(sentence, form) or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS)
             if at_start and (start == 0 or DUTY_AFTER_RE.match(sentence[start + len(form):])):
                 return True
             start = sentence.find(form, start + 1)
@@ -76,7 +86,7 @@ def entity_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
         for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
             body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
             sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
-            if sentences and any(sentences[0].startswith(f) for f in forms):
+            if sentences and any(_opens_with(sentences[0], f) for f in forms):
                 chosen[number] = sentences  # the paragraph is about this body throughout
                 continue
             picked = [s for s in sentences if _entity_subject(s, forms)]
@@ -116,7 +126,7 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], weights: dict[str, float]) ->
 
 def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     """The closing clause (施行, 废止) or the 题注 (通过) of each decision in scope."""
-    wanted = "note" if plan.intent == "adoption" else "closing"
+    wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
     quotes = []
     for hit in hits:
         clause = hit.clause
@@ -161,6 +171,8 @@ def metadata_lead(plan: QueryPlan, document: Document) -> str:
     if plan.intent == "adoption" and document.adoption_date:
         meeting = f"经{document.meeting}" if document.meeting else ""
         return f"{name}于{_cn_date(document.adoption_date)}{meeting}通过。"
+    if plan.intent == "basis":
+        return f"{name}在序言中载明了制定的依据和目的："
     if plan.intent == "repeal":
         if document.repeals:
             return f"{name}施行时，" + "、".join(f"《{t}》" for t in document.repeals) + "同时废止。"
@@ -175,7 +187,7 @@ def _cn_date(value) -> str:
 def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Document], scope: list[str]) -> str:
     """Markdown: an opening line, then one block per decision with quoted bullets and markers."""
     lines: list[str] = []
-    if plan.intent in ("effective", "adoption", "repeal"):
+    if plan.intent in ("effective", "adoption", "repeal", "basis"):
         for section in sections:
             lines.append(f"- {metadata_lead(plan, documents[section.doc_id])}")
             for quote in section.quotes:
@@ -202,7 +214,7 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], weights: dict[str, float],
            scope: list[str] | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
-    if plan.intent in ("effective", "adoption", "repeal"):
+    if plan.intent in ("effective", "adoption", "repeal", "basis"):
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "entity":
         quotes = entity_quotes(plan, hits) or topic_quotes(plan, hits, weights)

@@ -51,3 +51,26 @@ def query_terms(text: str) -> list[str]:
 def cjk_runs(text: str) -> list[str]:
     """The contiguous Chinese/Latin/digit runs of `text` (for highlighting)."""
     return _RUN.findall(text)
+
+
+# Words too general to say whether the corpus answers a question.
+GENERIC_WORDS = frozenset(
+    """决定 决议 条例 规定 要求 工作 哪些 什么 怎么 怎样 如何 多少 是否 有没有 可以 应当 应该 需要 有关 关于 相关 方面
+    情况 问题 内容 里面 其中 提到 检察 检察机关 机关 法律 监督 法律监督 加强 事项 这个 那个 他们 我们 一般 具体
+    两地 两个 两部 异同 区别 不同 比较 对比 分别 各有 差异 职责 承担 义务 责任 负责 作用 措施 做法 哪里 怎么办
+    能否 能不能 是不是 会不会 吗 呢 检察院 检察官 文件 制度 机制 有何 有无 不管 不到 不了 帮忙 一直 能去 可不可以
+    处理 解决 办理 开展 包括 涉及 指的是 之间 单位 指的 还有 其他 以及 或者 这些 那些""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """jieba words of a question that carry its content (≥ 2 characters, not generic), in order."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    words = []
+    for word in jieba.lcut(text):
+        word = word.strip()
+        if len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and word not in words:
+            words.append(word)
+    return words

@@ -21,3 +21,22 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 def _isolated_data_dir(tmp_path_factory, monkeypatch):
     """No test may write to the user's data dir: point the default there at a tmp dir."""
     monkeypatch.setenv("JUEDING_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory):
+    """An index of the bundled corpus built once per test session with the real bundled model."""
+    from assistant import Assistant
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    with Assistant.open(index_dir=index_dir):
+        pass
+    return index_dir
+
+
+@pytest.fixture()
+def seed_assistant(seed_index_dir):
+    from assistant import Assistant
+
+    with Assistant.open(index_dir=seed_index_dir) as assistant:
+        yield assistant
