@@ -27,13 +27,14 @@ class EmbeddingCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
 
-    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+    def get_many(self, keys: list[str], dimension: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE dim = ? AND key IN ({marks})", [dimension, *chunk])
                 for key, blob in rows:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
@@ -45,15 +46,18 @@ class EmbeddingCache:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def embed(self, texts: list[str], embed: Callable[[list[str]], np.ndarray]) -> tuple[np.ndarray, int]:
+    def embed(self, texts: list[str], embed: Callable[[list[str]], np.ndarray],
+              dimension: int) -> tuple[np.ndarray, int]:
         """Vectors for `texts` (cache first); returns them and how many were newly embedded."""
         keys = [text_key(self.model_id, t) for t in texts]
-        cached = self.get_many(keys)
+        cached = self.get_many(keys, dimension)
         missing = [i for i, key in enumerate(keys) if key not in cached]
         fresh: dict[str, np.ndarray] = {}
         if missing:
             todo = {keys[i]: texts[i] for i in missing}  # identical texts embedded once
             vectors = embed(list(todo.values()))
+            if vectors.shape[1] != dimension:
+                raise ValueError(f"the model gave {vectors.shape[1]}-dimensional vectors, expected {dimension}")
             fresh = dict(zip(todo.keys(), vectors, strict=True))
             self.put_many(fresh)
         rows = [cached.get(k) if k in cached else fresh[k] for k in keys]

@@ -85,6 +85,7 @@ class ClauseIndex:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.RLock()
         self._dirty = False
+        self._dimension: int | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -272,10 +273,12 @@ class ClauseIndex:
                 ids.append(f"{clause.clause_id}#{j}")
                 texts.append(piece)
                 metas.append(_chunk_metadata(document, clause, j))
-        vectors, fresh = self._embedding_cache().embed(texts, lambda t: emb.embed_passages(self._embeddings, t))
+        dimension = self._model_dimension()
+        self._manifest.check_dimension(dimension, self.index_dir)
+        vectors, fresh = self._embedding_cache().embed(
+            texts, lambda t: emb.embed_passages(self._embeddings, t), dimension)
         report.embedded += fresh
         report.cached += len(texts) - fresh
-        self._manifest.check_dimension(int(vectors.shape[1]), self.index_dir)
         self._vectors().upsert(ids, vectors, metas, texts)
         return len(ids)
 
@@ -492,6 +495,12 @@ class ClauseIndex:
 
     def _has_chroma(self) -> bool:
         return bool(self.chroma_url) or (self.index_dir / "chroma").exists()
+
+    def _model_dimension(self) -> int:
+        if self._dimension is None:
+            known = getattr(self._embeddings, "dimension", None)
+            self._dimension = int(known) if known else len(emb.embed_query(self._embeddings, "维度"))
+        return self._dimension
 
     def _embedding_cache(self) -> EmbeddingCache:
         if self._cache is None:
