@@ -22,6 +22,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -39,6 +40,7 @@ EXAMPLES = [
     "检察建议应当遵循哪些原则",
 ]
 UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
+MAX_QUESTION_CHARS = 1000
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
 
 
@@ -158,13 +160,23 @@ def ask(
     history: earlier turns as [[question, answer_text], ...]; filters: {"region": [...], "doc_id": [...]};
     mode: "extractive" | "llm" | null. Returns {"text", "refused", "citations": [...], ...}.
     """
-    question = (question or "").strip()
+    question = _check_question(question)
+    pairs = [(str(q), str(a)) for q, a in (history or [])]
+    try:
+        with _index_lock.read():
+            answer = get_assistant().ask(question, history=pairs or None, filters=filters or None, mode=mode or None)
+    except Exception as exc:
+        raise gr.Error(_plain_error(exc)) from None
+    return answer.to_dict()
+
+
+def _check_question(question) -> str:
+    question = str(question or "").strip()
     if not question:
         raise gr.Error("问题不能为空。")
-    pairs = [(str(q), str(a)) for q, a in (history or [])]
-    with _index_lock.read():
-        answer = get_assistant().ask(question, history=pairs or None, filters=filters or None, mode=mode or None)
-    return answer.to_dict()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise gr.Error(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+    return question
 
 
 # ---------------------------------------------------------------------------
@@ -185,22 +197,18 @@ def chat_messages(turns: list, pending: tuple[str, str] | None = None) -> list[d
 
 
 def sources_panel(turns: list) -> str:
-    answered = [(q, a) for q, a in turns if not isinstance(a, str)]
-    if not answered:
+    if all(isinstance(a, str) for _, a in turns):
         return render.SOURCES_EMPTY
     try:
         documents = documents_by_id()
-    except Exception:  # the panel still shows the clauses without dates
+    except Exception:  # the panel still shows the clauses, without dates
         traceback.print_exc()
         documents = {}
-    # Turn numbers must match the chips in the chat, so keep errored turns as empty slots.
-    return render.sources_html([(q, a if not isinstance(a, str) else _NoAnswer()) for q, a in turns], documents)
+    # Errored turns stay as empty slots so that turn numbers match the chips in the chat.
+    return render.sources_html([(q, _NO_ANSWER if isinstance(a, str) else a) for q, a in turns], documents)
 
 
-class _NoAnswer:
-    citations: list = []
-    refused = False
-    query = ""
+_NO_ANSWER = SimpleNamespace(citations=(), refused=False, query="", sources=())
 
 
 def _history(turns: list) -> list[tuple[str, str]]:
@@ -232,9 +240,10 @@ def _answer(question: str, turns: list, regions, doc_ids, mode):
 
 
 def on_submit(question, turns, regions, doc_ids, mode):
-    question = (question or "").strip()
-    if not question:
-        gr.Warning("请输入问题。")
+    try:
+        question = _check_question(question)
+    except gr.Error as exc:
+        gr.Warning(exc.message)
         yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     yield from _answer(question, turns or [], regions, doc_ids, mode)
@@ -557,6 +566,7 @@ def build_demo() -> gr.Blocks:
                                 placeholder="输入问题，例如：公安机关需配合哪些事项（回车发送）",
                                 lines=1,
                                 max_lines=4,
+                                max_length=MAX_QUESTION_CHARS,
                                 scale=6,
                                 autofocus=True,
                             )
@@ -613,6 +623,7 @@ def build_demo() -> gr.Blocks:
         ask_btn.click(on_submit, chat_in, chat_out, **private)
         retry_btn.click(on_retry, [turns, regions, decisions, mode], chat_out, **private)
         clear_btn.click(on_clear, None, chat_out, queue=False, **private)
+        chatbot.clear(on_clear, None, chat_out, queue=False, **private)  # the chat's own trash icon
         for btn in example_btns:
             btn.click(lambda q=btn.value: q, None, question, queue=False, **private).then(
                 on_submit, chat_in, chat_out, **private
