@@ -139,7 +139,7 @@ def _load_sentence_transformer(name_or_path: str, device: str):
         ) from exc
     try:
         return SentenceTransformer(name_or_path, device=device)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # missing path / not in the offline cache / bad repo id
         raise StoreError(
             f"cannot load sentence-transformers model {name_or_path!r}: {exc}. "
             "Give a local model directory, or a hub name that is already in the cache."

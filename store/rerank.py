@@ -34,7 +34,7 @@ class CrossEncoderReranker:
                         ) from exc
                     try:
                         self._model = CrossEncoder(self.model_name_or_path, device=self.device)
-                    except OSError as exc:
+                    except (OSError, ValueError) as exc:
                         raise StoreError(f"cannot load cross-encoder {self.model_name_or_path!r}: {exc}") from exc
         return self._model
 
