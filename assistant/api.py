@@ -196,7 +196,7 @@ class Assistant:
         for alias, terms in load_aliases():  # 「打假官司」 → 虚假诉讼 although jieba cut it into 打假/官司
             if alias in plan.query:
                 for w in words:
-                    if w in alias or alias in w:
+                    if w in alias:
                         forms[w].extend(terms)
         for hit in hits[:3]:
             text = hit.clause.text

@@ -72,7 +72,7 @@ def test_repealed_decision(seed_assistant):
     assert [c.kind for c in answer.citations] == ["closing"]
 
 
-@pytest.mark.parametrize("question", ["检察官的工资标准是多少？", "交通事故的赔偿标准是什么？", "律师收费标准如何规定？"])
+@pytest.mark.parametrize("question", ["检察官的工资标准是多少？", "交通事故的赔偿标准是什么？", "离婚后孩子的抚养权归谁？"])
 def test_unanswerable_questions_are_refused(seed_assistant, question):
     answer = seed_assistant.ask(question)
     assert answer.refused is True
