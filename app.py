@@ -393,10 +393,14 @@ def on_add(pending, progress=gr.Progress()):
     try:
         with _index_lock.write():
             for display, staged in pending:
-                kept = _library_dir() / safe_upload_name(display)
+                kept = (_library_dir() / safe_upload_name(display)).resolve()
+                if str(kept) in names:  # two files of this batch clean to the same name
+                    kept = kept.with_name(Path(staged).name)
                 shutil.copyfile(staged, kept)
-                names[str(kept.resolve())] = (display, staged)
+                names[str(kept)] = (display, staged)
             result = get_assistant().add_paths(list(names), progress=report)
+            for path, _ in result.errors:
+                Path(path).unlink(missing_ok=True)
     except Exception as exc:
         message = render.status_html(f"加入失败：{_plain_error(exc)}", "bad")
         return (message, *(gr.skip(),) * 9)
