@@ -372,7 +372,7 @@ def library_html(entries: Sequence) -> str:
             f'<td class="jd-title-cell">{esc(d.title)}</td><td>{esc(d.region)}</td><td>{esc(d.authority or "")}</td>'
             f'<td class="jd-date-cell">{esc(fmt_date(d.adoption_date))}</td><td>{esc(d.meeting or "")}</td>'
             f'<td class="jd-date-cell">{esc(effective_text(d))}</td><td>{esc(d.status or "")}</td>'
-            f'<td class="jd-num-cell">{int(entry.n_clauses)}</td><td>{link}</td>'
+            f'<td class="jd-num-cell">{int(entry.n_clauses)}</td><td class="jd-date-cell">{link}</td>'
             f'<td class="jd-id-cell"><code>{esc(d.doc_id)}</code></td>'
             "</tr>"
         )

@@ -379,6 +379,7 @@ def test_xss_document_renders_inert(page, tmp_path):
     assert XSS_MARKUP[0] in sources, sources
     assert XSS_MARKUP[1] in chat
     assert page.locator("#jd-sources script, #jd-chat script, #jd-sources img, #jd-chat img[src='x']").count() == 0
-    page.get_by_role("tab", name="文库").click()
-    assert page.evaluate("typeof window.__xss") == "undefined"
     page.screenshot(path=str(_artifacts_dir() / "app-xss-inert.png"), full_page=True)
+    page.get_by_role("tab", name="文库").click()
+    assert "山城市" in page.locator("#jd-library").inner_text()
+    assert page.evaluate("typeof window.__xss") == "undefined"
