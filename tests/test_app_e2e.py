@@ -383,3 +383,15 @@ def test_xss_document_renders_inert(page, tmp_path):
     page.get_by_role("tab", name="文库").click()
     assert "山城市" in page.locator("#jd-library").inner_text()
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+@browser
+def test_region_filter_restricts_the_answer(page):
+    page.locator("#jd-regions input").click()
+    page.get_by_role("option", name="呼和浩特市", exact=True).click()
+    page.keyboard.press("Escape")
+    _ask_in_page(page, SEED)
+    cards = page.locator("#jd-sources section.jd-turn .jd-src")
+    assert cards.count() >= 1
+    regions = {cards.nth(i).locator(".jd-region").inner_text() for i in range(cards.count())}
+    assert regions == {"呼和浩特市"}
