@@ -407,7 +407,8 @@ class ClauseIndex:
         vector = self._query_vector(text)
         docs = self._manifest.documents
         dense: dict[str, float] = {}
-        for clause_id, doc_id, sim in self._vectors().query(vector, 2 * pool, norm or None):
+        n_chunks = min(2 * pool, sum(e.n_chunks for e in docs.values()))
+        for clause_id, doc_id, sim in self._vectors().query(vector, n_chunks, norm or None):
             if doc_id in docs and clause_id in keyword.row_of:  # ignore records a crash left behind
                 dense[clause_id] = max(sim, dense.get(clause_id, -1.0))
         for clause_id in dense.keys() - bm25.keys():

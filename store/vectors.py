@@ -86,11 +86,10 @@ class VectorStore:
 
     def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, str, float]]:
         """(clause_id, doc_id, cosine similarity) of the `n` nearest chunks, nearest first."""
-        total = self.count()
-        if total == 0:
+        if n <= 0:
             return []
         result = self._collection.query(
-            query_embeddings=[vector], n_results=min(n, total), where=chroma_where(filters),
+            query_embeddings=[vector], n_results=n, where=chroma_where(filters),
             include=["metadatas", "distances"],
         )
         return [
