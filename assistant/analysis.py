@@ -16,7 +16,8 @@ from ingest.tokenize import content_words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
-OBLIGATION_WORDS = ("配合", "义务", "职责", "应当", "要求", "做什么", "做哪些", "需要", "责任", "支持", "怎么做", "干什么")
+OBLIGATION_WORDS = ("配合", "义务", "职责", "应当", "要求", "做什么", "做哪些", "做些", "需要", "责任", "支持", "怎么做", "干什么",
+                    "承担", "负责", "协助", "接受", "哪些事", "规定", "提供", "反馈", "报告")
 COMPARE_WORDS = ("两地", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别")
 EFFECTIVE_WORDS = ("施行", "生效", "实施日期", "开始实施", "什么时候开始", "何时开始", "起施行", "有效期")
 ADOPTION_WORDS = ("通过", "哪次会议", "什么会议", "审议通过", "制定时间", "颁布", "出台", "哪一年")
@@ -136,10 +137,12 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "effective"
     elif any(w in query for w in ADOPTION_WORDS) and any(w in query for w in DOCUMENT_WORDS + ("什么时候", "何时", "哪")):
         intent = "adoption"
-    elif entity:
+    elif entity and (any(w in query for w in OBLIGATION_WORDS) or len(query) <= 12):
         intent = "entity"
     found_regions = find_regions(query, regions)
     compare = any(w in query for w in COMPARE_WORDS) or len(found_regions) > 1
+    if intent != "entity":
+        entity = None
     terms = tuple(entity_table()[entity]["text"]) if entity else ()
     return QueryPlan(
         question=question,

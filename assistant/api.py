@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant import extractive
-from assistant.analysis import QueryPlan, analyze, entity_table, find_entity, short_region
+from assistant.analysis import QueryPlan, analyze, short_region
+from assistant.matching import TermMatcher
 from assistant.citations import verify
 from assistant.errors import AssistantError, LLMError
 from store.files import sync_paths
@@ -22,9 +23,8 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from ingest.parser import parse_file
 from ingest.records import Clause, Document, ParsedDocument
-from ingest.tokenize import content_words, tokenize
+from ingest.tokenize import tokenize
 from store import ClauseIndex
-from store.aliases import expansions, load_aliases
 from store.records import DocumentEntry, Hit
 
 log = logging.getLogger(__name__)
@@ -183,26 +183,15 @@ class Assistant:
             return 1.0
         if plan.intent == "entity" and extractive.entity_quotes(plan, hits):
             return 1.0  # the asked-about body is the subject of retrieved sentences
-        words = [w for w in content_words(plan.query) if not _is_region_word(w, self._regions())]
-        if plan.entity:
-            words = [w for w in words if find_entity(w)[0] != plan.entity] + [plan.entity]
-        if not words or not hits:
+        matcher = self.matcher(plan)
+        if not matcher.words or not hits:
             return 0.0
-        weights = {w: self._word_weight(w) for w in words}
-        total = sum(weights.values())
-        best = 0.0
-        forms = {w: [w, *expansions(w)] + (list(entity_table()[w]["text"]) if w in entity_table() else [])
-                 for w in words}
-        for alias, terms in load_aliases():  # 「打假官司」 → 虚假诉讼 although jieba cut it into 打假/官司
-            if alias in plan.query:
-                for w in words:
-                    if w in alias:
-                        forms[w].extend(terms)
-        for hit in hits[:3]:
-            text = hit.clause.text
-            covered = sum(weights[w] * _found(forms[w], text) for w in words)
-            best = max(best, covered / total)
-        return best
+        return max(matcher.score(h.clause.text) for h in hits[:3])
+
+    def matcher(self, plan: QueryPlan) -> TermMatcher:
+        regions = self._regions()
+        return TermMatcher.for_plan(plan, self._word_weight, ignore=lambda w: _is_region_word(w, regions))
+
 
     def _word_weight(self, word: str) -> float:
         """IDF of the word's rarest bigram: a word the corpus never uses gets the highest weight."""
@@ -268,7 +257,7 @@ class Assistant:
                     mode_name: str = "extractive") -> Answer:
         docs = self._docs()
         scope = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        text = extractive.answer(plan, hits, docs, self._term_weights(), scope=scope)
+        text = extractive.answer(plan, hits, docs, self.matcher(plan), scope=scope)
         if text is None:
             return self._refusal(plan, sources)
         verified = verify(text, sources, {d: doc.doc_type for d, doc in docs.items()})
@@ -313,14 +302,6 @@ class Assistant:
         yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
                      mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
                      sources=tuple(sources))
-
-
-def _found(forms: list[str], text: str) -> float:
-    """1 when a form occurs; otherwise the share of the word's bigrams that occur (环境保护 ~ 生态环境和资源保护)."""
-    if any(f in text for f in forms):
-        return 1.0
-    bigrams = tokenize(forms[0])
-    return 0.5 * sum(b in text for b in bigrams) / len(bigrams) if len(bigrams) > 1 else 0.0
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:

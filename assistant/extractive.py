@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from assistant.analysis import QueryPlan, entity_table
 from assistant.citations import marker
+from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS
 from ingest.records import Clause, Document
-from ingest.tokenize import query_terms
 from store.records import Hit
 
 NUMBER_PREFIX_RE = re.compile(rf"^(第[{NUMERAL_CHARS}0-9]+条(之[{NUMERAL_CHARS}]+)?[\s\u3000]*|[{NUMERAL_CHARS}]+、|\d{{1,3}}[.．、])")
@@ -24,6 +24,8 @@ DUTY_AFTER_RE = re.compile(r"^[^。；]{0,40}?(应当|应|要|须|必须|负责|
 OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将", "为", "或")
 MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
+MIN_SENTENCE_COVERAGE = 0.3
+ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of what the best one does
 
 
 @dataclass(frozen=True)
@@ -97,23 +99,22 @@ def entity_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     return quotes
 
 
-def topic_quotes(plan: QueryPlan, hits: list[Hit], weights: dict[str, float]) -> list[Quote]:
-    """Sentences that carry the question's terms, from the articles that carry enough of them."""
-    terms = set(query_terms(plan.query))
-    if not terms:
+def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list[Quote]:
+    """Sentences that cover the question's words, from the articles that cover it nearly as well as the best."""
+    if not matcher.words:
         return []
-    total = sum(weights.get(t, 1.0) for t in terms)
-    quotes: list[Quote] = []
+    candidates = []
     for hit in hits:
         clause = hit.clause
         if clause.kind not in ("article", "preamble"):
             continue
-        scored = []
-        for number, sentence in sentences_of(clause):
-            found = {t for t in terms if t in sentence}
-            scored.append((sum(weights.get(t, 1.0) for t in found) / total, number, sentence))
+        scored = [(matcher.score(sentence), number, sentence) for number, sentence in sentences_of(clause)]
         best = max((s for s, _, _ in scored), default=0.0)
-        if best < 0.25:
+        candidates.append((best, clause, scored))
+    top = max((best for best, _, _ in candidates), default=0.0)
+    quotes: list[Quote] = []
+    for best, clause, scored in candidates:
+        if best < max(MIN_SENTENCE_COVERAGE, ARTICLE_RATIO * top):
             continue
         keep = [(n, s) for score, n, s in scored if score >= max(0.2, 0.6 * best)][:MAX_SENTENCES_PER_ARTICLE]
         by_paragraph: dict[int, list[str]] = {}
@@ -211,15 +212,15 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
     return "\n".join(lines)
 
 
-def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], weights: dict[str, float],
+def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
            scope: list[str] | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
     if plan.intent in ("effective", "adoption", "repeal", "basis"):
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "entity":
-        quotes = entity_quotes(plan, hits) or topic_quotes(plan, hits, weights)
+        quotes = entity_quotes(plan, hits) or topic_quotes(plan, hits, matcher)
     else:
-        quotes = topic_quotes(plan, hits, weights)
+        quotes = topic_quotes(plan, hits, matcher)
     if not quotes:
         return None
     return render(plan, group_by_document(quotes), documents, scope or [])
