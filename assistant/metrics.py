@@ -336,7 +336,7 @@ def missing_must_include(question: Question, text: str, refused: bool = False) -
     answer's echo of the question itself (「未找到与「…」相关的规定」) does not count."""
     if refused:
         return list(question.must_include)
-    body = _normalize(text).replace(_normalize(question.question), "")
+    body = _normalize(text).replace(_normalize(f"「{question.question}」"), "")  # only the quoted echo
     return [s for s in question.must_include if _normalize(s) not in body]
 
 
