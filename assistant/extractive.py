@@ -25,7 +25,8 @@ OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将",
 MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.3
-ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of what the best one does
+ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
+DOC_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,14 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
         best = max((s for s, _, _ in scored), default=0.0)
         candidates.append((best, clause, scored))
     top = max((best for best, _, _ in candidates), default=0.0)
+    top_in_doc: dict[str, float] = {}
+    for best, clause, _ in candidates:
+        top_in_doc[clause.doc_id] = max(best, top_in_doc.get(clause.doc_id, 0.0))
     quotes: list[Quote] = []
     for best, clause, scored in candidates:
-        if best < max(MIN_SENTENCE_COVERAGE, ARTICLE_RATIO * top):
+        # Each decision words things its own way: an article is judged against the best of its own
+        # decision, and the decision against the best overall.
+        if best < max(MIN_SENTENCE_COVERAGE, ARTICLE_RATIO * top_in_doc[clause.doc_id], DOC_RATIO * top):
             continue
         keep = [(n, s) for score, n, s in scored if score >= max(0.2, 0.6 * best)][:MAX_SENTENCES_PER_ARTICLE]
         by_paragraph: dict[int, list[str]] = {}
