@@ -32,67 +32,43 @@ def register(subparsers) -> None:
     rm.set_defaults(func=cmd_remove)
 
 
-def _reason_line(path: Path, reason: str) -> str:
-    return reason if reason.startswith((str(path), path.name)) else f"{path}: {reason}"
-
-
 def cmd_add(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from assistant.settings import Settings
-    from ingest.errors import IngestError
-    from ingest.loaders import discover_files
-    from ingest.parser import parse_file
-    from store import ClauseIndex, StoreError, file_hash
+    from store import ClauseIndex, StoreError
+    from store.files import sync_paths
 
     settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url)
     started = time.perf_counter()
-    files, rejected = discover_files(args.paths)
-    errors = [_reason_line(path, reason) for path, reason in rejected]
     try:
         index = ClauseIndex.open(settings.index_dir, embedding_model=settings.embedding_model,
                                  chroma_url=settings.chroma_url, rebuild=args.rebuild)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    bar = tqdm(unit="file", desc="indexing", file=sys.stderr, disable=None, dynamic_ncols=True)
 
-    def items():
-        for path in files:
-            try:
-                digest = file_hash(path)
-            except OSError as exc:
-                errors.append(_reason_line(path, exc.strerror or str(exc)))
-                bar.update(1)
-                continue
+    def progress(done: int, total: int, description: str) -> None:
+        bar.total = total
+        bar.set_postfix_str(description[:40], refresh=False)
+        bar.update(done - bar.n)
 
-            def load(path=path):
-                try:
-                    return parse_file(path, max_bytes=settings.max_file_bytes)
-                except IngestError as exc:
-                    errors.append(_reason_line(path, str(exc)))
-                    return None
-
-            yield str(path.resolve()), load, digest
-
-    def progress(key: str, outcome: str) -> None:
-        bar.set_postfix_str(f"{outcome}: {Path(key).name[:28]}", refresh=False)
-        bar.update(1)
-
-    bar = tqdm(total=len(files), unit="file", desc="indexing", file=sys.stderr, disable=None, dynamic_ncols=True)
     try:
         with index:
-            report = index.sync(items(), progress=progress, dense=not args.keyword_only)
+            result = sync_paths(index, args.paths, max_bytes=settings.max_file_bytes, progress=progress,
+                                dense=not args.keyword_only)
             stats = index.stats()
     except StoreError as exc:
-        bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         bar.close()
+    report, errors = result.report, [line for _, line in result.errors]
     print(
-        f"{len(files)} file(s): {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
-        f"{len(errors)} rejected; {report.embedded} text(s) embedded, {report.cached} from cache "
-        f"in {time.perf_counter() - started:.1f}s"
+        f"{len(result.files)} file(s): {report.added} added, {report.replaced} replaced, "
+        f"{report.unchanged} unchanged, {len(errors)} rejected; {report.embedded} text(s) embedded, "
+        f"{report.cached} from cache in {time.perf_counter() - started:.1f}s"
     )
     print(f"index {settings.index_dir}: {stats['documents']} documents, {stats['clauses']} clauses, "
           f"{stats['vectors']} vectors ({stats['embedding_model']})")
