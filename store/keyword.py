@@ -56,10 +56,7 @@ class KeywordIndex:
             doc_idx.append(doc_pos[doc_id])
             kind_idx.append(_KIND_CODE[kind])
             corpus.append(tokenize(text) or [""])
-        retriever = None
-        if corpus:
-            retriever = bm25s.BM25(**BM25_PARAMS)
-            retriever.index(corpus, show_progress=False)
+        retriever = _bm25(corpus) if corpus else None
         return cls(clause_ids, doc_ids, np.asarray(doc_idx, np.int32), np.asarray(kind_idx, np.int8),
                    retriever, fingerprint)
 
@@ -130,6 +127,39 @@ class KeywordIndex:
             kind_mask = kind_ok[self.kind_idx]
             mask = kind_mask if mask is None else mask & kind_mask
         return mask
+
+
+def _bm25(corpus: list[list[str]]) -> bm25s.BM25:
+    """A bm25s index of `corpus`, built with numpy instead of bm25s's per-document Python loops.
+
+    Same matrix as `BM25.index` for the lucene variant (checked in the tests), ~4x faster on
+    the 117k clauses of LawRefBook; other variants go through bm25s itself.
+    """
+    retriever = bm25s.BM25(**BM25_PARAMS)
+    if retriever.method != "lucene" or retriever.idf_method not in (None, "lucene"):
+        retriever.index(corpus, show_progress=False)
+        return retriever
+    vocab: dict[str, int] = {}
+    flat = [vocab.setdefault(tok, len(vocab)) for doc in corpus for tok in doc]
+    lengths = np.fromiter((len(doc) for doc in corpus), np.int64, len(corpus))
+    n_docs, n_vocab = len(corpus), len(vocab)
+    pairs, tf = np.unique(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_vocab + np.asarray(flat, np.int64),
+                          return_counts=True)
+    doc, term = np.divmod(pairs, n_vocab)
+    df = np.bincount(term, minlength=n_vocab)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    k1, b = retriever.k1, retriever.b
+    dl = lengths[doc] / lengths.mean()
+    scores = idf[term] * (tf / (k1 * ((1 - b) + b * dl) + tf))
+    order = np.argsort(term, kind="stable")
+    indptr = np.concatenate(([0], np.cumsum(df)))
+    retriever.scores = {"data": scores[order].astype(retriever.dtype), "indices": doc[order].astype(retriever.int_dtype),
+                        "indptr": indptr.astype(np.int64), "num_docs": n_docs}
+    retriever.nonoccurrence_array = None
+    vocab.setdefault("", n_vocab)  # as BM25.index(create_empty_token=True) does
+    retriever.vocab_dict = vocab
+    retriever.unique_token_ids_set = set(vocab.values())
+    return retriever
 
 
 def keyword_terms(query: str, extra_phrases: Iterable[str] = ()) -> list[str]:
