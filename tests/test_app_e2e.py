@@ -302,15 +302,6 @@ def _ask_in_page(page, question: str) -> None:
     )
 
 
-def _upload_and_index(page, path: Path) -> None:
-    page.get_by_role("tab", name="文库").click()
-    page.locator("#jd-upload input[type=file]").set_input_files(str(path))
-    page.wait_for_selector("#jd-review .jd-upload-ok", timeout=60_000)
-    page.locator("#jd-add").click()
-    page.wait_for_selector("#jd-add-report:has-text('已加入 1 部')", timeout=120_000)
-    page.get_by_role("tab", name="问答").click()
-
-
 @browser
 def test_seed_question_shows_citations_and_sources(page):
     page.get_by_role("button", name=SEED, exact=True).click()
@@ -398,15 +389,22 @@ def test_unsupported_upload_is_refused_in_plain_words(page, tmp_path):
 def test_xss_document_renders_inert(page, tmp_path):
     doc = tmp_path / "<img src=x onerror=window.__xss=1>.txt"
     doc.write_text(XSS_TXT, encoding="utf-8")
-    _upload_and_index(page, doc)
+    page.get_by_role("tab", name="文库").click()
+    page.locator("#jd-upload input[type=file]").set_input_files(str(doc))
+    review = page.locator("#jd-review .jd-upload-ok")
+    review.wait_for(timeout=60_000)
+    assert all(markup in review.inner_text() for markup in XSS_MARKUP)  # the clause table, as text
+    assert "onerror=window.__xss=1" in review.inner_text()  # the file name, shown as text (Gradio drops <>)
+    page.locator("#jd-add").click()
+    page.wait_for_selector("#jd-add-report:has-text('已加入 1 部')", timeout=120_000)
+    page.get_by_role("tab", name="问答").click()
+
     _ask_in_page(page, "网络直播打赏纠纷如何监督？")
+    assert XSS_MARKUP[0] in page.locator("#jd-sources").inner_text()
     _ask_in_page(page, XSS_MARKUP[1])  # the user's own text is escaped too
+    assert XSS_MARKUP[1] in page.locator("#jd-chat").inner_text()
     page.wait_for_timeout(500)
     assert page.evaluate("typeof window.__xss") == "undefined"
-    sources = page.locator("#jd-sources").inner_text()
-    chat = page.locator("#jd-chat").inner_text()
-    assert XSS_MARKUP[0] in sources, sources
-    assert XSS_MARKUP[1] in chat
     assert page.locator("#jd-sources script, #jd-chat script, #jd-sources img, #jd-chat img[src='x']").count() == 0
     page.screenshot(path=str(_artifacts_dir() / "app-xss-inert.png"), full_page=True)
     page.get_by_role("tab", name="文库").click()
