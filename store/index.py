@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ FLUSH_SECONDS = 5.0  # the manifest is saved this often during a sync, or every 
 FLUSH_DOCS = 100
 POOL = 50  # candidates taken from each retriever before fusion
 RERANK_POOL = 20
+WRITER_FILE = "writer.pid"  # present while a process syncs (see _keyword_index)
 
 SyncItem = tuple  # (source_key, parsed) or (source_key, parsed, source_hash): see ClauseIndex.sync
 DenseChoice = bool | Callable[[Document], bool]
@@ -172,7 +174,7 @@ class ClauseIndex:
         """
         started = time.perf_counter()
         report = SyncReport()
-        with self._lock:
+        with self._lock, self._writing():
             if rebuild:
                 self._wipe()
             self._collect_garbage()
@@ -194,6 +196,15 @@ class ClauseIndex:
         log.info("sync: %d added, %d replaced, %d unchanged, %d skipped, %d embedded in %.1fs", report.added,
                  report.replaced, report.unchanged, report.skipped, report.embedded, report.seconds)
         return report
+
+    @contextmanager
+    def _writing(self):
+        marker = self.index_dir / WRITER_FILE
+        marker.write_text(str(os.getpid()))
+        try:
+            yield
+        finally:
+            marker.unlink(missing_ok=True)
 
     def add(self, parsed: ParsedDocument, source_key: str, *, dense: DenseChoice = True) -> str:
         """Index one parsed document: 'added', 'replaced' or 'unchanged'."""
@@ -371,7 +382,7 @@ class ClauseIndex:
             if not self._manifest.documents or k <= 0:
                 return []
             norm = self._normalise_filters(filters)
-            keyword = self._keyword_index()
+            keyword = self._keyword_index(reading=True)
             prepared = self.prepare_query(query, region_filtered="region" in norm)
             pool = max(POOL, 4 * k)
             bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, norm, pool)
@@ -395,7 +406,10 @@ class ClauseIndex:
         scores = keyword.scores(terms)
         if not len(scores):
             return {}, scores
-        mask = keyword.mask(self._allowed_docs(norm), set(norm["kind"]) if "kind" in norm else None)
+        allowed = self._allowed_docs(norm)
+        if allowed is None and keyword.fingerprint != self._manifest.fingerprint():
+            allowed = set(self._manifest.documents)  # a stale index may still hold removed documents
+        mask = keyword.mask(allowed, set(norm["kind"]) if "kind" in norm else None)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(pool, len(scores))
@@ -474,11 +488,23 @@ class ClauseIndex:
 
     # ------------------------------------------------------------------ components
 
-    def _keyword_index(self) -> KeywordIndex:
+    def _keyword_index(self, *, reading: bool = False) -> KeywordIndex:
+        """The keyword index for the manifest's documents, rebuilt when it is out of date.
+
+        While another process is syncing (its manifest flushes change the document set every few
+        seconds), a reader keeps the last saved index instead of rebuilding it each time; rows of
+        documents no longer in the manifest are masked out by `_bm25_candidates`.
+        """
         fingerprint = self._manifest.fingerprint()
         if self._keyword is not None and self._keyword.fingerprint == fingerprint:
             return self._keyword
         keyword = KeywordIndex.load(self.index_dir, fingerprint)
+        if keyword is None and reading and self._other_writer():
+            keyword = self._keyword or KeywordIndex.load(self.index_dir, None)
+            if keyword is not None:
+                log.debug("another process is writing the index: using the keyword index as last saved")
+                self._keyword = keyword
+                return keyword
         if keyword is None:
             started = time.perf_counter()
             rows = ((c.clause_id, c.doc_id, c.kind, c.text)
@@ -488,6 +514,21 @@ class ClauseIndex:
             log.info("keyword index: %d clauses in %.1fs", len(keyword), time.perf_counter() - started)
         self._keyword = keyword
         return keyword
+
+    def _other_writer(self) -> bool:
+        try:
+            pid = int((self.index_dir / WRITER_FILE).read_text())
+        except (OSError, ValueError):
+            return False
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False  # left by a crashed writer
+        except PermissionError:
+            return True
+        return True
 
     def _vectors(self) -> VectorStore:
         if self._vector_store is None:

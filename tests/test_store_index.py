@@ -275,3 +275,33 @@ def test_status_none_and_metadata_round_trip(tmp_path):
         idx.sync([("x.md", doc)])
         assert idx.document(doc.document.doc_id) == doc.document
         assert idx.search("公安机关", filters={"status": ""})[0].clause.doc_id == doc.document.doc_id
+
+
+def test_reader_keeps_the_saved_keyword_index_while_another_process_writes(tmp_path, two_docs):
+    import subprocess
+    import sys
+
+    from store.records import SyncReport
+
+    path = tmp_path / "idx"
+    with open_index(path) as idx:
+        idx.sync([("a.md", two_docs[0])])
+    reader, writer = open_index(path), open_index(path)
+    busy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (path / "writer.pid").write_text(str(busy.pid))
+        writer._store(two_docs[1], "b.md", True, SyncReport())  # mid-sync: stored and flushed,
+        writer._flush()  # but the keyword index not rebuilt yet
+        pointer = (path / "keyword.json").read_text()
+        hits = reader.search("数字检察建设", k=10, dense_weight=0)
+        assert (path / "keyword.json").read_text() == pointer  # no rebuild by the reader
+        assert all(h.clause.doc_id == two_docs[0].document.doc_id for h in hits)
+        busy.kill()
+        busy.wait()
+        hits = reader.search("数字检察建设", k=1, dense_weight=0)  # writer gone: rebuilt, B visible
+        assert hits[0].clause.doc_id == two_docs[1].document.doc_id
+    finally:
+        busy.kill()
+        busy.wait()
+        reader.close()
+        writer.close()
