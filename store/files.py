@@ -9,6 +9,7 @@ from pathlib import Path
 from ingest.errors import IngestError
 from ingest.loaders import discover_files
 from ingest.parser import parse_file
+from store.bulk import dense_policy
 from store.index import ClauseIndex, file_hash
 from store.records import SyncReport
 
@@ -31,8 +32,14 @@ def reason_line(path: Path, reason: str) -> str:
 
 def sync_paths(index: ClauseIndex, paths: list[str | Path], *, max_bytes: int, progress: Progress | None = None,
                rebuild: bool = False, dense=True) -> FileSyncReport:
-    """Index files and folders; a file that fails to parse is reported and the others still go in."""
+    """Index files and folders; a file that fails to parse is reported and the others still go in.
+
+    `dense`: True, False, a predicate on the Document, or a mode of `store.bulk.dense_policy`
+    ("auto": decisions and small batches get vectors, the rest of a large batch keywords only).
+    """
     files, rejected = discover_files(list(paths))
+    if isinstance(dense, str):
+        dense = dense_policy(dense, len(files))
     result = FileSyncReport(report=SyncReport(), files=files,
                             errors=[(str(p), reason_line(p, r)) for p, r in rejected])
     done = 0

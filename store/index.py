@@ -232,8 +232,8 @@ class ClauseIndex:
         src = self._manifest.sources.get(key)
         if source_hash and src and src.get("source_hash") == source_hash and src["doc_id"] in docs:
             entry = docs[src["doc_id"]]
-            if entry.n_chunks or dense is False:
-                report.unchanged += 1
+            if entry.n_chunks or dense is False or (callable(dense) and not self._stored_wants_dense(entry, src, dense)):
+                report.unchanged += 1  # (a keyword-only document the policy keeps so is not even re-parsed)
                 return "unchanged", src["doc_id"]
         if callable(parsed):
             parsed = parsed()
@@ -262,6 +262,10 @@ class ClauseIndex:
             self._flush()
             self._purge(old_id)
         return outcome, doc_id
+
+    def _stored_wants_dense(self, entry: DocEntry, src: dict, dense: Callable[[Document], bool]) -> bool:
+        document = self._records.document(src["doc_id"]) if entry.n_clauses else None
+        return document is not None and bool(dense(document))
 
     def _store(self, parsed: ParsedDocument, key: str, want_dense: bool, report: SyncReport) -> None:
         document, clauses = parsed.document, parsed.clauses
