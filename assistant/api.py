@@ -117,12 +117,19 @@ class Assistant:
     def _term_weights(self) -> dict[str, float]:
         """IDF of each bigram over the indexed clauses: rare terms count more when matching."""
         if self._weights is None:
-            df: dict[str, int] = {}
-            clauses = self.index.clauses()
-            for clause in clauses:
-                for term in set(tokenize(clause.text)):
-                    df[term] = df.get(term, 0) + 1
-            n = max(1, len(clauses))
+            # The keyword index already counts them: reading its counts takes ~0.2 s on 117k clauses,
+            # re-tokenising every clause ~10 s (and ~300 MB).
+            counted = self.index.term_document_frequencies()
+            if counted is not None:
+                df, n = counted
+            else:
+                df = {}
+                clauses = self.index.clauses()
+                for clause in clauses:
+                    for term in set(tokenize(clause.text)):
+                        df[term] = df.get(term, 0) + 1
+                n = len(clauses)
+            n = max(1, n)
             self._weights = {t: math.log(1 + n / c) for t, c in df.items()}
         return self._weights
 

@@ -370,6 +370,17 @@ class ClauseIndex:
             out["keyword_rows"] = len(self._keyword_index())
         return out
 
+    def term_document_frequencies(self) -> tuple[dict[str, int], int] | None:
+        """({term: number of clauses containing it}, number of clauses) from the keyword index,
+        whose terms are `ingest.tokenize.tokenize`'s; None when it cannot say (then count yourself)."""
+        with self._lock:
+            self._maybe_reload()
+            if not self._manifest.documents:
+                return None
+            keyword = self._keyword_index(reading=True)
+            df = keyword.document_frequencies()
+            return None if df is None else (df, len(keyword))
+
     def search(self, query: str, k: int = 5, filters: dict | None = None, *, bm25_weight: float | None = None,
                dense_weight: float | None = None) -> list[Hit]:
         """The `k` best clauses for `query`, best first, one Hit per article.

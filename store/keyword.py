@@ -131,6 +131,15 @@ class KeywordIndex:
             return np.zeros(len(self.clause_ids), np.float32)
         return self.retriever.get_scores(ids)
 
+    def document_frequencies(self) -> dict[str, int] | None:
+        """How many rows contain each term (the matrix's column counts), or None for variants
+        whose score matrix may not hold every occurrence (only lucene's is known to)."""
+        if self.retriever is None or not _numpy_builder():
+            return None
+        counts = np.diff(self.retriever.scores["indptr"])
+        return {t: int(counts[i]) for t, i in self.retriever.vocab_dict.items()
+                if t and i < len(counts) and counts[i]}
+
     def mask(self, allowed_docs: set[str] | None, kinds: set[str] | None) -> np.ndarray | None:
         """Rows allowed by a document set and a kind set (None = no restriction)."""
         mask = None
