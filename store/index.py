@@ -437,8 +437,9 @@ class ClauseIndex:
         docs = self._manifest.documents
         dense: dict[str, float] = {}
         n_chunks = min(2 * pool, sum(e.n_chunks for e in docs.values()))
-        for clause_id, doc_id, sim in self._vectors().query(vector, n_chunks, norm or None):
-            if doc_id in docs and clause_id in keyword.row_of:  # ignore records a crash left behind
+        for clause_id, sim in self._vectors().query(vector, n_chunks, norm or None):
+            row = keyword.row_of.get(clause_id)  # None: a record a crash left behind
+            if row is not None and keyword.doc_ids[keyword.doc_idx[row]] in docs:
                 dense[clause_id] = max(sim, dense.get(clause_id, -1.0))
         for clause_id in dense.keys() - bm25.keys():
             bm25[clause_id] = float(all_bm25[keyword.row_of[clause_id]]) if len(all_bm25) else 0.0

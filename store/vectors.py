@@ -84,25 +84,26 @@ class VectorStore:
             log.debug("collection %s absent at reset", self._name)
         self._collection = self._open_collection()
 
-    def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, str, float]]:
-        """(clause_id, doc_id, cosine similarity) of the `n` nearest chunks, nearest first."""
+    def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, float]]:
+        """(clause_id, cosine similarity) of the `n` nearest chunks, nearest first.
+
+        Only ids and distances are fetched (metadata would double the time of a small query);
+        a chunk id is "<clause_id>#<piece>".
+        """
         if n <= 0:
             return []
         result = self._collection.query(
-            query_embeddings=[vector], n_results=n, where=chroma_where(filters),
-            include=["metadatas", "distances"],
-        )
-        return [
-            (meta["clause_id"], meta["doc_id"], 1.0 - float(dist))
-            for meta, dist in zip(result["metadatas"][0], result["distances"][0], strict=True)
-        ]
+            query_embeddings=[vector], n_results=n, where=chroma_where(filters), include=["distances"])
+        return [(chunk_id.rsplit("#", 1)[0], 1.0 - float(dist))
+                for chunk_id, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def vectors_of(self, clause_ids: list[str]) -> list[tuple[str, np.ndarray]]:
         """(clause_id, vector) for every chunk of the given clauses that has a vector."""
         if not clause_ids:
             return []
-        got = self._collection.get(where={"clause_id": {"$in": clause_ids}}, include=["metadatas", "embeddings"])
-        return [(m["clause_id"], np.asarray(e, np.float32)) for m, e in zip(got["metadatas"], got["embeddings"], strict=True)]
+        got = self._collection.get(where={"clause_id": {"$in": clause_ids}}, include=["embeddings"])
+        return [(chunk_id.rsplit("#", 1)[0], np.asarray(e, np.float32))
+                for chunk_id, e in zip(got["ids"], got["embeddings"], strict=True)]
 
     def close(self) -> None:
         self._collection = None
