@@ -67,3 +67,14 @@ def test_locality_names_are_dropped_only_when_filtered_or_compared():
     compared = prepare("西藏和呼和浩特对公安机关的要求有什么不同", regions)
     assert not {"西藏", "呼和", "浩特"} & set(compared.terms)
     assert prepare("西藏", regions, region_filtered=True).terms == ["西藏"]
+
+
+def test_document_frequencies_come_from_the_index():
+    rows = [(f"d:{i:04d}", "d", "article", t) for i, t in enumerate(TEXTS)]
+    index = KeywordIndex.build(rows, "fp")
+    df = index.document_frequencies()
+    expected: dict[str, int] = {}
+    for text in TEXTS:
+        for term in set(tokenize(text)):
+            expected[term] = expected.get(term, 0) + 1
+    assert {t: n for t, n in df.items() if n} == expected
