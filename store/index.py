@@ -353,16 +353,6 @@ class ClauseIndex:
             return self._records.clauses_of(doc_id)
         return list(self._records.iter_clauses(list(self._manifest.documents)))
 
-    def document_frequencies(self) -> tuple[dict[str, int], int]:
-        """({term: number of clauses containing it}, number of clauses), terms as `tokenize` makes them.
-
-        Read from the keyword index: cheap even on a large corpus (no pass over clause texts).
-        """
-        with self._lock:
-            self._maybe_reload()
-            keyword = self._keyword_index(reading=True)
-            return keyword.document_frequencies(), len(keyword)
-
     def stats(self, *, verify: bool = False) -> dict:
         """Counts from the manifest; `verify` also counts what Chroma, the record store and bm25 hold."""
         self._maybe_reload()

@@ -140,13 +140,6 @@ class KeywordIndex:
         return {t: int(counts[i]) for t, i in self.retriever.vocab_dict.items()
                 if t and i < len(counts) and counts[i]}
 
-    def document_frequencies(self) -> dict[str, int]:
-        """Number of clauses each term occurs in (from the index; no pass over the texts)."""
-        if self.retriever is None:
-            return {}
-        df = np.diff(self.retriever.scores["indptr"])
-        return {tok: int(df[i]) for tok, i in self.retriever.vocab_dict.items() if tok and i < len(df)}
-
     def mask(self, allowed_docs: set[str] | None, kinds: set[str] | None) -> np.ndarray | None:
         """Rows allowed by a document set and a kind set (None = no restriction)."""
         mask = None
