@@ -16,12 +16,16 @@ if [ "$target" = test ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; 
   fi
 fi
 
+pip_install() {  # quiet, minus the machine's per-package "Location ... is ignored" notices
+  .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }
+}
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+pip_install --upgrade pip
 if [ "$target" = test ]; then
   # CPU build of torch from the local wheel first, so the sentence-transformers extra does not pull CUDA.
-  .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0
-  .venv/bin/python -m pip install -q -e ".[st,test]"
+  .venv/bin/python -c "import torch" 2>/dev/null || pip_install torch==2.13.0
+  pip_install -e ".[st,test]"
 else
-  .venv/bin/python -m pip install -q -e .
+  pip_install -e .
 fi
