@@ -68,7 +68,7 @@ def short_region(region: str) -> str:
 def find_regions(text: str, regions: list[str]) -> tuple[str, ...]:
     found = []
     for region in regions:
-        if region and (region in text or short_region(region) in text):
+        if region and (region in text or (len(short_region(region)) >= 2 and short_region(region) in text)):
             found.append(region)
     return tuple(found)
 

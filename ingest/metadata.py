@@ -13,10 +13,9 @@ CN_DATE_RE = re.compile(rf"([{_N}]{{4}})年([{_N}]{{1,3}})月([{_N}]{{1,3}})日"
 MEETING_RE = re.compile(
     rf"([^\s，。（）()、]*?第[{_N}]+届[^\s，。（）()]*?(?:人民代表大会|人大)(?:常务委员会)?第[{_N}]+次(?:全体)?会议)"
 )
-REGION_RE = re.compile(
-    r"^(.{2,20}?(?:自治区|特别行政区|省|市|自治州|州|自治县|县|自治旗|旗|盟|地区|区))"
-    r"(?=人民代表大会|人大|人民政府|高级人民法院|人民检察院|.{0,6}(?:条例|规定|办法|决定|决议))"
-)
+# The shortest prefix ending in an administrative division: 济南市12345市民服务热线条例 → 济南市.
+REGION_RE = re.compile(r"^([\u4e00-\u9fff]{2,8}?(?:特别行政区|经济特区|自治区|自治州|自治县|自治旗|省|市|盟|地区|县|旗))")
+NOT_PLACES = ("中华人民共和国", "中国", "国务院", "全国", "最高")
 EFFECTIVE_RE = re.compile(r"自(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)起(?:施行|生效|执行)")
 ON_PUBLICATION_RE = re.compile(r"自(?:公布|发布|通过)之日起(?:施行|生效|执行)")
 REPEALS_RE = re.compile(r"《([^《》]{4,120})》(?:（[^）]*）)?同时(?:废止|失效)")
@@ -50,7 +49,7 @@ def region_of(title: str, authority: str | None) -> str:
         return "全国"
     for text in (title, authority or ""):
         match = REGION_RE.match(text)
-        if match:
+        if match and "关于" not in match.group(1) and not match.group(1).startswith(NOT_PLACES):
             return match.group(1)
     return ""
 

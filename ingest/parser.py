@@ -16,6 +16,10 @@ from ingest.structure import CLOSING_ANYWHERE_RE, segment
 
 log = logging.getLogger(__name__)
 
+# Bump when a change to loading, cleaning, segmentation or metadata changes what a file parses to:
+# indexes compare it with what they recorded and re-parse files parsed by an older version.
+PARSER_VERSION = 2
+
 
 def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
     path = Path(path)
@@ -45,8 +49,8 @@ def parse_text(
         raise EmptyDocumentError(f"{source_name}: no text left after removing the title and page chrome")
     structure = segment(lines, md_headings, note_lines=len(cleaned.header_lines))
     body = "\n".join(lines)
-    content_hash = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
-    doc_id = content_hash[:16]
+    doc_id = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:16]  # the text alone: stable across versions
+    content_hash = hashlib.sha256(f"parser {PARSER_VERSION}\n{title}\n{body}".encode()).hexdigest()
 
     front = cleaned.front_matter
     note_text = "\n".join(line for b in structure.blocks if b.kind == "note" for line in b.lines)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.errors import IngestError
 from ingest.loaders import discover_files
+from ingest import parser as ingest_parser
 from ingest.parser import parse_file
 from store.bulk import dense_policy
 from store.index import ClauseIndex, file_hash
@@ -47,7 +48,7 @@ def sync_paths(index: ClauseIndex, paths: list[str | Path], *, max_bytes: int, p
     def items():
         for path in files:
             try:
-                digest = file_hash(path)
+                digest = f"{file_hash(path)}:p{ingest_parser.PARSER_VERSION}"  # a parser change re-parses every file
             except OSError as exc:
                 result.errors.append((str(path), reason_line(path, exc.strerror or str(exc))))
                 continue

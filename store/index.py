@@ -245,7 +245,8 @@ class ClauseIndex:
         want_dense = dense(document) if callable(dense) else bool(dense)
         existing = docs.get(doc_id)
         old_id = src["doc_id"] if src else None
-        if existing is not None and (existing.n_chunks or not want_dense or not parsed.clauses):
+        if (existing is not None and existing.content_hash == document.content_hash
+                and (existing.n_chunks or not want_dense or not parsed.clauses)):
             outcome = "unchanged"
             report.unchanged += 1
         else:
@@ -276,6 +277,7 @@ class ClauseIndex:
         self._manifest.documents[document.doc_id] = DocEntry(
             title=document.title, region=document.region, status=document.status or "",
             doc_type=document.doc_type or "", source_key=key, n_clauses=len(clauses), n_chunks=n_chunks,
+            content_hash=document.content_hash,
         )
         report.clauses += len(clauses)
         self._dirty = True

@@ -29,6 +29,7 @@ class DocEntry:
     source_key: str
     n_clauses: int
     n_chunks: int  # vectors in Chroma (0 = keyword-only document)
+    content_hash: str = ""  # the parse it came from (text + parser version): a new parse replaces the records
 
 
 @dataclass

@@ -136,3 +136,18 @@ def test_nothing_lost(path):
                                      (101, "第一百零一条"), (110, "第一百一十条")])
 def test_cite_label(n, label):
     assert cite_label("article", n) == label
+
+
+@pytest.mark.parametrize("title,region", [
+    ("济南市12345市民服务热线条例", "济南市"),
+    ("郑州市城市房地产市场管理条例", "郑州市"),
+    ("新疆维吾尔自治区人民代表大会常务委员会关于加强检察工作的决定", "新疆维吾尔自治区"),
+    ("汕头经济特区城市市容和环境卫生管理条例", "汕头经济特区"),
+    ("国务院关于禁止在市场经济活动中实行地区封锁的规定", ""),
+    ("关于市场监督管理的若干规定", ""),
+    ("中华人民共和国刑法", "全国"),
+])
+def test_region_of_title(title, region):
+    from ingest.metadata import region_of
+
+    assert region_of(title, None) == region
