@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.analysis import QueryPlan, entity_table
+from assistant.analysis import QueryPlan
 from assistant.citations import marker
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS
@@ -231,5 +231,3 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         return None
     return render(plan, group_by_document(quotes), documents, scope or [])
 
-
-__all__ = ["answer", "entity_table", "sentences_of"]

@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from assistant.analysis import QueryPlan
 from assistant.citations import LABEL_RE, MARKER_RE, marker

@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 from ingest import discover_files, parse_file
@@ -28,7 +27,7 @@ def main() -> int:
     args = ap.parse_args()
     files, _ = discover_files([args.folder])
     started = time.perf_counter()
-    results, errors, schemes = [], [], Counter()
+    results, errors = [], []
     n_clauses = 0
     for path in files:
         try:
