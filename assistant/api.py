@@ -207,16 +207,17 @@ class Assistant:
         wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
         front: list[Hit] = []
         for doc_id in scope:
-            clauses = [c for c in self.index.clauses(doc_id) if c.kind == wanted]
+            every = self.index.clauses(doc_id)
+            clauses = [c for c in every if c.kind == wanted]
             if wanted == "closing" and not clauses:
-                clauses = [c for c in self.index.clauses(doc_id) if c.kind == "article" and "施行" in c.text][-1:]
+                clauses = [c for c in every if c.kind == "article" and "施行" in c.text][-1:]
             front.extend(Hit(clause=c, score=1.0, scores={"metadata": 1.0}) for c in clauses)
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
 
     # ------------------------------------------------------------------ answering
 
-    def relevance(self, plan: QueryPlan, hits: list[Hit]) -> float:
+    def relevance(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None = None) -> float:
         """Share of the question's content words (IDF-weighted) that the best hits contain, 0..1.
 
         A word counts as found when it, or a term its alias expands to, occurs in the clause. Words
@@ -226,7 +227,7 @@ class Assistant:
             return 1.0
         if plan.intent == "entity" and extractive.entity_quotes(plan, hits):
             return 1.0  # the asked-about body is the subject of retrieved sentences
-        matcher = self.matcher(plan)
+        matcher = matcher or self.matcher(plan)
         if not matcher.words or not hits:
             return 0.0
         return max(matcher.score(h.clause.text) for h in hits[:3])
@@ -263,7 +264,8 @@ class Assistant:
         sources = [h.clause for h in hits]
         threshold = self.settings.refusal_threshold
         threshold = DEFAULT_REFUSAL_THRESHOLD if threshold is None else threshold
-        if not hits or self.relevance(plan, hits) < threshold:
+        matcher = self.matcher(plan)
+        if not hits or self.relevance(plan, hits, matcher) < threshold:
             answer = self._refusal(plan, sources)
             yield answer.text
             yield answer
@@ -275,9 +277,10 @@ class Assistant:
             except LLMError as exc:
                 log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
                 notice = f"大模型服务不可用（{exc}），以下为摘录式回答。"
-                answer = self._extractive(plan, hits, sources, notice=notice, mode_name="extractive-fallback")
+                answer = self._extractive(plan, hits, sources, matcher, notice=notice,
+                                          mode_name="extractive-fallback")
         else:
-            answer = self._extractive(plan, hits, sources)
+            answer = self._extractive(plan, hits, sources, matcher)
         for line in answer.text.splitlines(keepends=True):
             yield line
         yield answer
@@ -296,11 +299,11 @@ class Assistant:
         return Answer(text=refusal_text(plan.question), citations=[], refused=True, query=plan.query,
                       sources=tuple(sources))
 
-    def _extractive(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause], *, notice: str | None = None,
-                    mode_name: str = "extractive") -> Answer:
+    def _extractive(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause], matcher: TermMatcher, *,
+                    notice: str | None = None, mode_name: str = "extractive") -> Answer:
         docs = self._docs()
         scope = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        text = extractive.answer(plan, hits, docs, self.matcher(plan), scope=scope)
+        text = extractive.answer(plan, hits, docs, matcher, scope=scope)
         if text is None:
             return self._refusal(plan, sources)
         verified = verify(text, sources, {d: doc.doc_type for d, doc in docs.items()})

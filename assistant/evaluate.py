@@ -50,7 +50,8 @@ PLOT_KEYS = ("recall@5", "mrr", "citation_precision", "citation_recall", "refusa
 # --------------------------------------------------------------------------- running
 
 
-def _kwargs(question: Question, with_history: bool) -> dict:
+def ask_kwargs(question: Question, with_history: bool = True) -> dict:
+    """history/filters arguments for Assistant.ask/retrieve, as the question set gives them."""
     kwargs: dict = {}
     if with_history and question.history:
         kwargs["history"] = [tuple(t) for t in question.history]
@@ -76,11 +77,11 @@ def run_one(assistant: object, question: Question, k: int, answer_k: int) -> Out
     outcome = Outcome()
     try:
         start = time.perf_counter()
-        answer = assistant.ask(question.question, **_kwargs(question, with_history=True))
+        answer = assistant.ask(question.question, **ask_kwargs(question, with_history=True))
         outcome.latency_ms = (time.perf_counter() - start) * 1000
         answered_query = getattr(answer, "query", "") or question.question
         query = answered_query if question.history else question.question
-        hits = assistant.retrieve(query, k=depth, **_kwargs(question, with_history=False))
+        hits = assistant.retrieve(query, k=depth, **ask_kwargs(question, with_history=False))
         outcome.query = answered_query
         outcome.retrieved = [Unit.of(h) for h in hits]
         outcome.cited = [Unit.of(c) for c in answer.citations]
@@ -91,7 +92,7 @@ def run_one(assistant: object, question: Question, k: int, answer_k: int) -> Out
             if query == answered_query and answer_k == depth:
                 shown = {u.key for u in outcome.retrieved}
             else:
-                shown_hits = assistant.retrieve(answered_query, k=answer_k, **_kwargs(question, with_history=False))
+                shown_hits = assistant.retrieve(answered_query, k=answer_k, **ask_kwargs(question, with_history=False))
                 shown = {Unit.of(h).key for h in shown_hits}
         outcome.invalid_citations = sum(1 for u in outcome.cited if u.key not in shown)
     except Exception as exc:  # noqa: BLE001 - one bad question must not end the run; it is reported

@@ -211,13 +211,7 @@ def phase_query(index_dir: str, rounds: int) -> dict:
     sets = {path.name: load_questions([path]) for path in QUESTION_SETS}
     every = [q for qs in sets.values() for q in qs]
 
-    def kw(q, history=True):
-        d: dict = {}
-        if history and q.history:
-            d["history"] = [tuple(h) for h in q.history]
-        if q.filters:
-            d["filters"] = q.filters
-        return d
+    from assistant.evaluate import ask_kwargs as kw
 
     sys.path.insert(0, str(ROOT / "bench"))
     from tiered import TieredIndex
