@@ -36,6 +36,7 @@ DEFAULT_REFUSAL_THRESHOLD = 0.40
 ANSWER_K = 6  # clauses shown to the answerer
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
+ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
 def refusal_text(question: str) -> str:
@@ -147,17 +148,31 @@ class Assistant:
 
     def _retrieve(self, plan: QueryPlan, k: int, filters: dict | None) -> list[Hit]:
         filters = dict(filters or {})
-        if plan.regions and "region" not in filters and "doc_id" not in filters:
-            filters["region"] = list(plan.regions)
-        search = lambda f, n: self._tiered_search(plan.query, n, f)  # noqa: E731
-        if plan.compare and len(plan.regions) > 1:
-            per_region = [search({**filters, "region": [r]}, k) for r in plan.regions]
-            hits = _interleave(per_region, k * len(plan.regions))
+        if plan.regions and "doc_id" not in filters:
+            chosen = filters.get("region")
+            chosen = [chosen] if isinstance(chosen, str) else chosen
+            named = [r for r in plan.regions if not chosen or any(c in r for c in chosen)]
+            if named:  # 「呼和浩特的决定…」 narrows a 限定地区 of 西藏+呼和浩特 to 呼和浩特
+                filters["region"] = named
+        prefer = self._preference(plan)
+        search = lambda f, n: self._tiered_search(plan.query, n, f, prefer)  # noqa: E731
+        compared = _compared_regions(plan, filters)
+        if compared:
+            per_region = [search({**filters, "region": [r]}, k) for r in compared]
+            hits = _interleave(per_region, k * len(compared))
         else:
             hits = search(filters, k)
         if plan.intent in METADATA_INTENTS:
             hits = self._with_metadata_clauses(plan, hits, filters)
         return hits
+
+    @staticmethod
+    def _preference(plan: QueryPlan) -> Callable[[Clause], bool] | None:
+        """Entity questions: clauses that address the asked-about body (its duties) rank first."""
+        if plan.intent != "entity" or not plan.terms:
+            return None
+        forms = extractive.entity_forms(plan)
+        return lambda clause: bool(extractive.entity_sentences(clause, forms))
 
     def _tiers(self) -> tuple[list[str], list[str]]:
         """(documents with vectors, doc types of keyword-only documents).
@@ -172,27 +187,31 @@ class Assistant:
             self._tier_cache = (primary, bulk_types)
         return self._tier_cache
 
-    def _tiered_search(self, query: str, k: int, filters: dict | None) -> list[Hit]:
+    def _tiered_search(self, query: str, k: int, filters: dict | None,
+                       prefer: Callable[[Clause], bool] | None = None) -> list[Hit]:
         """Search the decisions and the bulk laws as two tiers; decisions first unless they miss.
 
         One min-max blend over 117k law clauses and a few hundred decision clauses lets the laws'
         BM25 scale drown the decisions (seed Recall@5 .65 with the whole LawRefBook loaded); each
         tier is ranked on its own instead, and the bulk tier leads only when its best raw BM25 (the
-        same keyword index, so comparable) beats the decisions' by 1 / BULK_LEAD_RATIO.
+        same keyword index, so comparable) beats the decisions' by 1 / BULK_LEAD_RATIO. Within a
+        tier, clauses that `prefer` picks move ahead of the rest, keeping their order.
         """
         weights = {"bm25_weight": self.settings.bm25_weight, "dense_weight": self.settings.dense_weight}
+        pool = max(k, ENTITY_POOL) if prefer else k + 3  # a few spare for repeated 序言 blocks
         primary, bulk_types = self._tiers()
         filters = dict(filters or {})
         if not primary or not bulk_types or "doc_id" in filters:
-            return self.index.search(query, k=k, filters=filters or None, **weights)
-        first = self.index.search(query, k=k, filters={**filters, "doc_id": primary}, **weights)
+            return _arrange(self.index.search(query, k=pool, filters=filters or None, **weights), prefer)[:k]
+        first = _arrange(self.index.search(query, k=pool, filters={**filters, "doc_id": primary}, **weights), prefer)
         in_primary = set(primary)
-        bulk = [h for h in self.index.search(query, k=k + len(primary), filters={**filters, "doc_type": bulk_types},
+        bulk = [h for h in self.index.search(query, k=pool + len(primary), filters={**filters, "doc_type": bulk_types},
                                              bm25_weight=1.0, dense_weight=0.0)
-                if h.clause.doc_id not in in_primary][:k]
+                if h.clause.doc_id not in in_primary][:pool]
+        bulk = _arrange(bulk, prefer)
         best_first = max((h.scores.get("bm25", 0.0) for h in first), default=0.0)
         best_bulk = max((h.scores.get("bm25", 0.0) for h in bulk), default=0.0)
-        ordered = first + bulk if first and best_first >= BULK_LEAD_RATIO * best_bulk else bulk + first
+        ordered = first[:k] + bulk[:k] if first and best_first >= BULK_LEAD_RATIO * best_bulk else bulk[:k] + first[:k]
         return ordered[:k]
 
     def _with_metadata_clauses(self, plan: QueryPlan, hits: list[Hit], filters: dict) -> list[Hit]:
@@ -352,6 +371,31 @@ class Assistant:
 
 def _is_region_word(word: str, regions: list[str]) -> bool:
     return any(word in (r, short_region(r)) or (len(word) >= 2 and word in r) for r in regions)
+
+
+def _compared_regions(plan: QueryPlan, filters: dict) -> list[str]:
+    """The regions a compare question sets side by side: those it names, else the 限定地区 chosen."""
+    if not plan.compare:
+        return []
+    if len(plan.regions) > 1:
+        return list(plan.regions)
+    chosen = filters.get("region")
+    chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
+    return chosen if len(chosen) > 1 and not plan.regions else []
+
+
+def _arrange(hits: list[Hit], prefer: Callable[[Clause], bool] | None) -> list[Hit]:
+    """One hit per article (a 序言 may come in several blocks); preferred clauses first, order kept."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for hit in hits:
+        if hit.clause.article_key not in seen:
+            seen.add(hit.clause.article_key)
+            unique.append(hit)
+    if prefer is None:
+        return unique
+    picked = [prefer(h.clause) for h in unique]
+    return [h for h, p in zip(unique, picked) if p] + [h for h, p in zip(unique, picked) if not p]
 
 
 def _interleave(lists: list[list[Hit]], limit: int) -> list[Hit]:

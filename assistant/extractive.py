@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from assistant.analysis import QueryPlan
+from assistant.analysis import QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS
@@ -20,7 +21,7 @@ from store.records import Hit
 
 NUMBER_PREFIX_RE = re.compile(rf"^(第[{NUMERAL_CHARS}0-9]+条(之[{NUMERAL_CHARS}]+)?[\s\u3000]*|[{NUMERAL_CHARS}]+、|\d{{1,3}}[.．、])")
 SENTENCE_RE = re.compile(r"[^。；！？\n]+[。；！？]?")
-DUTY_AFTER_RE = re.compile(r"^[^。；]{0,40}?(应当|应|要|须|必须|负责|配合|支持|接受|协助)")
+DUTY_AFTER_RE = re.compile(r"^[^。；]{0,80}?(应当|应|要|须|必须|负责|配合|支持|接受|协助)")
 OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将", "为", "或")
 MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
@@ -65,38 +66,75 @@ def _opens_with(sentence: str, form: str) -> bool:
 QUALIFIERS = ("各级", "全省各级", "市、旗县区", "县级以上", "本级", "同级", "有关", "相关", "地方各级")
 
 
+LIST_JOIN_RE = re.compile(r"以及|、|和|及")
+LIST_QUALIFIERS = ("其他", "其它", "各级", "有关", "相关", "本级", "同级")
+
+
+@lru_cache(maxsize=1)
+def _body_names() -> frozenset[str]:
+    return frozenset(f for forms in entity_table().values() for key in ("question", "text") for f in forms[key])
+
+
+def _in_subject_list(prefix: str) -> bool:
+    """「公安机关、司法行政机关和其他行政执法机关接受…」: the body is one of the subjects listed first.
+
+    Every item before it must be a known body name (with at most a qualifier such as 其他), so
+    「健全监察机关、公安机关…」 and 「加强与公安机关、审判机关…」 are not lists of subjects.
+    """
+    for qualifier in sorted(QUALIFIERS, key=len, reverse=True):
+        if prefix.startswith(qualifier):
+            prefix = prefix[len(qualifier):]
+            break
+    if not prefix.endswith(("、", "和", "及")):
+        return False
+    names = _body_names()
+    items = [item for item in LIST_JOIN_RE.split(prefix) if item]
+    return bool(items) and all(
+        item in names or any(item.startswith(q) and item[len(q):] in names for q in LIST_QUALIFIERS) for item in items
+    )
+
+
 def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
     for form in forms:
         start = sentence.find(form)
         while start != -1:
             before = sentence[start - 1] if start > 0 else ""
-            at_start = _opens_with(sentence, form) or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS)
+            at_start = (_opens_with(sentence, form) or _in_subject_list(sentence[:start])
+                        or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS))
             if at_start and (start == 0 or DUTY_AFTER_RE.match(sentence[start + len(form):])):
                 return True
             start = sentence.find(form, start + 1)
     return False
 
 
+def entity_sentences(clause: Clause, forms: tuple[str, ...]) -> dict[int, list[str]]:
+    """{paragraph number: sentences whose subject is one of `forms`}; a paragraph opened by it is taken whole."""
+    chosen: dict[int, list[str]] = {}
+    if clause.kind != "article":
+        return chosen
+    for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
+        body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
+        sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
+        if sentences and any(_opens_with(sentences[0], f) for f in forms):
+            chosen[number] = sentences  # the paragraph is about this body throughout
+            continue
+        picked = [s for s in sentences if _entity_subject(s, forms)]
+        if picked:
+            chosen[number] = picked
+    return chosen
+
+
+def entity_forms(plan: QueryPlan) -> tuple[str, ...]:
+    return tuple(sorted(set(plan.terms), key=len, reverse=True))
+
+
 def entity_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
-    """Sentences whose subject is the asked-about body; a paragraph opened by it is taken whole."""
-    forms = tuple(sorted(set(plan.terms), key=len, reverse=True))
+    """Sentences whose subject is the asked-about body, per paragraph of each retrieved article."""
+    forms = entity_forms(plan)
     quotes: list[Quote] = []
     for hit in hits:
-        clause = hit.clause
-        if clause.kind != "article":
-            continue
-        chosen: dict[int, list[str]] = {}
-        for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
-            body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
-            sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
-            if sentences and any(_opens_with(sentences[0], f) for f in forms):
-                chosen[number] = sentences  # the paragraph is about this body throughout
-                continue
-            picked = [s for s in sentences if _entity_subject(s, forms)]
-            if picked:
-                chosen[number] = picked
-        for number, picked in chosen.items():
-            quotes.append(Quote(_cited_unit(clause, number), "".join(picked)))
+        for number, picked in entity_sentences(hit.clause, forms).items():
+            quotes.append(Quote(_cited_unit(hit.clause, number), "".join(picked)))
     return quotes
 
 

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bump when a change to loading, cleaning, segmentation or metadata changes what a file parses to:
 # indexes compare it with what they recorded and re-parse files parsed by an older version.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:

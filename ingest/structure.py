@@ -3,7 +3,9 @@
 Numbering schemes, chosen per document, never forced:
 - 「第X条」 articles under 第X编/章/节 headings (laws and regulations);
 - 「一、」 parts above 「1.」 articles (呼和浩特-style decisions);
-- 「一、」 articles (西藏/山东-style decisions) or 「1.」 articles.
+- 「一、」 articles (西藏/山东-style decisions) or 「1.」 articles;
+- 「## 一、…」 section headings with their paragraphs below (some 决议): each numbered section is
+  an article, its heading line the article's first line.
 A numbered line only opens an article when its number continues the sequence, so a
 cross-reference or a quoted 「第十条…」 inside a sentence never becomes a heading.
 """
@@ -62,6 +64,12 @@ def choose_scheme(lines: list[str], md_headings: set[int]) -> str:
         and all(i + 1 in arabic_lines for i in cn)
     ):
         return "parts+arabic"
+    if cn and _number(CN_ENUM_RE.match(lines[cn[0]]).group(1)) == 1:
+        return "cn"
+    headed = [_number(m.group(1)) for i, ln in enumerate(lines) if (m := CN_ENUM_RE.match(ln)) and i in md_headings]
+    arabic_run = len(arabic_numbers) >= 3 and arabic_numbers == list(range(1, len(arabic_numbers) + 1))
+    if len(headed) >= 2 and headed[0] == 1 and not arabic_run and not (tiao and tiao[0] == 1):
+        return "cn-headed"  # 1. items restarting in each section are the sections' items, not articles
     if cn:
         return "cn"
     if arabic_numbers and arabic_numbers[0] == 1:
@@ -152,7 +160,7 @@ def _heading_level(line: str, index: int, md_headings: set[int], scheme: str) ->
     if division:
         return 2 if division.group(2) == "节" else 1
     if index in md_headings:
-        return 1
+        return 0 if scheme == "cn-headed" and CN_ENUM_RE.match(line) else 1
     if scheme == "parts+arabic" and CN_ENUM_RE.match(line):
         return 1
     return 0
@@ -162,7 +170,7 @@ def _article_number(line: str, scheme: str) -> tuple[int | None, str | None]:
     if scheme == "tiao":
         match = TIAO_RE.match(line)
         return (_number(match.group(1)), match.group(2)) if match else (None, None)
-    if scheme == "cn":
+    if scheme in ("cn", "cn-headed"):
         match = CN_ENUM_RE.match(line)
         return (_number(match.group(1)), None) if match else (None, None)
     if scheme in ("arabic", "parts+arabic"):
@@ -184,7 +192,8 @@ def _paragraphs(lines: list[str], scheme: str) -> list[str]:
     paragraphs: list[str] = []
     for i, line in enumerate(lines):
         is_item = i > 0 and ITEM_RE.match(line) and not (scheme == "tiao" and TIAO_RE.match(line))
-        if is_item and paragraphs:
+        under_heading = i == 1 and scheme == "cn-headed"  # a section heading is not a 款 of its own
+        if (is_item or under_heading) and paragraphs:
             paragraphs[-1] += "\n" + line
         else:
             paragraphs.append(line)

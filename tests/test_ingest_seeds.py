@@ -110,6 +110,28 @@ def test_cross_reference_is_not_a_heading():
     assert "第十一条规定的事项除外。" in parsed.articles()[1].text
 
 
+def test_numbered_section_headings_are_articles():
+    """「## 一、…」 headings with their paragraphs below: each section is an article (some 决议 look so)."""
+    from ingest import parse_text
+
+    text = (
+        "# 测试省人民代表大会常务委员会关于测试工作的决议\n\n为了测试，作如下决议：\n\n"
+        "## 一、加强组织领导\n\n各级人民政府应当加强领导。\n\n1.明确责任。\n\n2.落实保障。\n\n"
+        "## 二、完善制度\n\n健全工作制度。\n\n第二段。\n\n"
+        "三、强化监督\n\n人大常委会应当加强监督。\n"
+    )
+    parsed = parse_text(text, source_format="md")
+    articles = parsed.articles()
+    assert [a.article for a in articles] == [1, 2, 3]
+    assert not [h for h in parsed.headings if h.text.startswith("一、")]
+    first = articles[0]
+    assert first.paragraphs[0].startswith("一、加强组织领导") and "各级人民政府应当加强领导。" in first.paragraphs[0]
+    assert len(first.paragraphs) == 1  # the 1. 2. items stay inside; the heading line is not a 款 of its own
+    assert articles[1].paragraphs == ("二、完善制度\n健全工作制度。", "第二段。")
+    assert "人大常委会应当加强监督。" in articles[2].text
+    assert parsed.reassemble() == parsed.body
+
+
 @pytest.mark.skipif(not SHANDONG.exists(), reason="needs ../shared/corpora")
 def test_shandong_resolution():
     parsed = parse_file(SHANDONG)
