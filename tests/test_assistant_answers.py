@@ -115,3 +115,43 @@ def test_stream_yields_text_then_answer(seed_assistant):
     assert isinstance(items[-1], Answer)
     assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
     assert "".join(items[:-1]) == items[-1].text
+
+
+def _region_articles(assistant, hits) -> set[str]:
+    docs = {e.document.doc_id: e.document.region for e in assistant.documents()}
+    return {f"{docs[h.clause.doc_id]}{h.clause.label}" for h in hits}
+
+
+def test_entity_question_ranks_the_bodys_own_clauses_first(seed_assistant):
+    # 呼和浩特第十七条 names 司法行政机关 inside a list of subjects: 「公安机关、司法行政机关和其他行政执法机关接受…」
+    found = _region_articles(seed_assistant, seed_assistant.retrieve("司法行政机关需要为检察机关做些什么？", k=5))
+    assert {"西藏自治区第十六条", "呼和浩特市第十七条"} <= found
+    answer = seed_assistant.ask("司法行政机关需要为检察机关做些什么？")
+    assert "呼和浩特市第十七条" in labels(answer)
+    assert "西藏自治区第十六条第三款" not in labels(answer)  # 公安机关's paragraph is not quoted for 司法行政机关
+
+
+def test_named_region_narrows_a_chosen_region_filter(seed_assistant):
+    hits = seed_assistant.retrieve("呼和浩特的决定对审判机关有什么要求？", k=5,
+                                   filters={"region": ["西藏自治区", "呼和浩特市"]})
+    huhehaote = next(e.document.doc_id for e in seed_assistant.documents() if e.document.region == "呼和浩特市")
+    assert len(hits) == 5 and {h.clause.doc_id for h in hits} == {huhehaote}
+
+
+def test_compare_question_uses_the_chosen_regions(seed_assistant):
+    hits = seed_assistant.retrieve("两地决定对审判机关的要求有什么不同？", k=5,
+                                   filters={"region": ["西藏自治区", "呼和浩特市"]})
+    found = _region_articles(seed_assistant, hits)
+    assert {"西藏自治区第十六条", "呼和浩特市第十二条"} <= found
+
+
+@pytest.mark.parametrize("sentence,subject", [
+    ("公安机关、司法行政机关和其他行政执法机关接受配合检察机关法律监督工作的情况，应当报告同级人大常委会。", True),
+    ("全省各级人民政府、监察机关、公安机关、司法行政机关、新闻媒体应当加强与检察机关的沟通联系。", True),
+    ("健全监察机关、公安机关、检察机关、审判机关、司法行政机关各司其职的体制机制。", False),
+    ("加强虚假诉讼监督，加强与公安机关、审判机关、司法行政机关等协作配合。", False),
+])
+def test_body_in_a_list_of_subjects(sentence, subject):
+    from assistant.extractive import _entity_subject
+
+    assert _entity_subject(sentence, ("司法行政机关",)) is subject
