@@ -18,8 +18,10 @@ app) is its own:
              question sets (query-vector cache cleared before every call, so each query is embedded);
              Recall@5 / MRR per question set in three readings: `filtered` (Assistant.retrieve:
              region filters from the question), `unfiltered` (same, the region filter dropped),
-             `plain` (ClauseIndex.search of the standalone question: no filter, no metadata step);
-             plus `bm25_only` (filtered, dense weight 0)
+             `plain` (ClauseIndex.search of the standalone question: no filter, no metadata step),
+             `decisions_filter` (filtered + doc_type 决定/决议), `seed_regions` (a 限定地区 of the two
+             seed regions, as a user who has picked those decisions sets it); plus `bm25_only`
+             (filtered, dense weight 0)
   app        `python app.py --index-dir DIR --port P` until HTTP 200 on / (best of --app-runs)
   peer       bench/peer_langchain.py over the same files (its own process and RSS)
 Optional: --resume-check (kill -9 an ingest of the scale after --kill-after s, rerun, compare).
@@ -66,8 +68,9 @@ TARGETS = {  # (figure path, limit, applies to scales)
     "recall@5_filtered": (">=", 0.95, ("seeds", "decisions", "whole")),
     "recall@5_unfiltered": (">=", 0.95, ("seeds", "decisions", "whole")),
     "recall@5_decisions_filter": (">=", 0.95, ("decisions", "whole")),
-    "recall@5_tiered": (">=", 0.95, ("whole",)),
+    "recall@5_seed_regions": (">=", 0.95, ("decisions", "whole")),
 }
+SEED_REGIONS = ["西藏自治区", "呼和浩特市"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -213,30 +216,17 @@ def phase_query(index_dir: str, rounds: int) -> dict:
 
     from assistant.evaluate import ask_kwargs as kw
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from tiered import TieredIndex
-
     real_index = a.index
-    tiered = TieredIndex(real_index)
-    mixed = bool(tiered._tiers()[0]) and bool(tiered._tiers()[1])
-    out["mixed_index"] = mixed
 
     def readings(q) -> dict[str, list]:
         plan = a.plan(q.question, [tuple(h) for h in q.history])
-        got = {
+        return {
             "filtered": a._retrieve(plan, 5, q.filters),
             "unfiltered": a._retrieve(replace(plan, regions=()), 5, None),
             "plain": real_index.search(plan.query, k=5),
             "decisions_filter": a._retrieve(plan, 5, {**(q.filters or {}), "doc_type": ["决定", "决议"]}),
+            "seed_regions": a._retrieve(plan, 5, q.filters or {"region": SEED_REGIONS}),
         }
-        if mixed:
-            a.index = tiered
-            try:
-                got["tiered"] = a._retrieve(plan, 5, q.filters)
-                got["tiered_unfiltered"] = a._retrieve(replace(plan, regions=()), 5, None)
-            finally:
-                a.index = real_index
-        return got
 
     recall: dict = {}
     for name, questions in sets.items():
@@ -284,20 +274,6 @@ def phase_query(index_dir: str, rounds: int) -> dict:
         a.ask(q.question, mode="extractive", **kw(q))
         times.append((time.perf_counter() - t) * 1000)
     out["answer_ms"] = lat(times)
-    if mixed:  # the tiered prototype: two searches per question
-        a.index = tiered
-        times, answer_times = [], []
-        for q in every:
-            real_index.clear_query_cache()
-            t = time.perf_counter()
-            a.retrieve(q.question, k=5, **kw(q))
-            times.append((time.perf_counter() - t) * 1000)
-            real_index.clear_query_cache()
-            t = time.perf_counter()
-            a.ask(q.question, mode="extractive", **kw(q))
-            answer_times.append((time.perf_counter() - t) * 1000)
-        out["tiered_retrieval_ms"], out["tiered_answer_ms"] = lat(times), lat(answer_times)
-        a.index = real_index
     a.close()
     import resource
 
@@ -512,13 +488,9 @@ def figures_of(r: dict) -> dict:
             tag = "test" if "test" in name else "dev"
             for reading, v in readings.items():
                 f[f"recall@5_{reading}_{tag}"] = v["recall@5"]
-        for reading in ("filtered", "unfiltered", "decisions_filter", "tiered", "tiered_unfiltered"):
+        for reading in ("filtered", "unfiltered", "decisions_filter", "seed_regions"):
             if f"recall@5_{reading}_test" in f:
                 f[f"recall@5_{reading}"] = min(f[f"recall@5_{reading}_test"], f[f"recall@5_{reading}_dev"])
-        if "tiered_retrieval_ms" in q:
-            f["tiered_retrieval_p50_ms"], f["tiered_retrieval_p95_ms"] = (q["tiered_retrieval_ms"]["p50"],
-                                                                         q["tiered_retrieval_ms"]["p95"])
-            f["tiered_answer_p50_ms"], f["tiered_answer_p95_ms"] = q["tiered_answer_ms"]["p50"], q["tiered_answer_ms"]["p95"]
     if r.get("app", {}).get("ready_s") is not None:
         f["cold_start_s"] = r["app"]["ready_s"]
     if "index_size" in r:
@@ -559,7 +531,7 @@ def check_targets(scale: str, f: dict) -> list[dict]:
     return out
 
 
-READINGS = ("filtered", "unfiltered", "plain", "bm25_only", "decisions_filter")
+READINGS = ("filtered", "unfiltered", "plain", "bm25_only", "decisions_filter", "seed_regions")
 
 ROWS = [
     ("documents / clauses", lambda f: f"{f.get('documents')} / {f.get('clauses')}"),
@@ -572,16 +544,10 @@ ROWS = [
     ("app cold start (s)", lambda f: f.get("cold_start_s")),
     ("index on disk (MB)", lambda f: f.get("index_mb")),
     ("peak RSS, max over phases (MB)", lambda f: f.get("peak_rss_mb")),
-    ("Recall@5 test: filtered / unfiltered / plain / bm25-only / decisions filter",
+    ("Recall@5 test: filtered / unfiltered / plain / bm25-only / decisions filter / seed regions",
      lambda f: " / ".join(str(f.get(f"recall@5_{r}_test")) for r in READINGS)),
-    ("Recall@5 dev: filtered / unfiltered / plain / bm25-only / decisions filter",
+    ("Recall@5 dev: filtered / unfiltered / plain / bm25-only / decisions filter / seed regions",
      lambda f: " / ".join(str(f.get(f"recall@5_{r}_dev")) for r in READINGS)),
-    ("tiered prototype: Recall@5 test / dev (filtered); unfiltered",
-     lambda f: f"{f.get('recall@5_tiered_test')} / {f.get('recall@5_tiered_dev')}; "
-               f"{f.get('recall@5_tiered_unfiltered_test')} / {f.get('recall@5_tiered_unfiltered_dev')}"),
-    ("tiered prototype: retrieval p50 / p95; answer p50 / p95 (ms)",
-     lambda f: f"{f.get('tiered_retrieval_p50_ms')} / {f.get('tiered_retrieval_p95_ms')}; "
-               f"{f.get('tiered_answer_p50_ms')} / {f.get('tiered_answer_p95_ms')}"),
     ("peer: chunks (dense) · build (s)", lambda f: f"{f.get('peer_chunks')} ({f.get('peer_dense_chunks')}) · {f.get('peer_build_s')}"),
     ("peer: retrieval p50 / p95 (ms)", lambda f: f"{f.get('peer_retrieval_p50_ms')} / {f.get('peer_retrieval_p95_ms')}"),
     ("peer ÷ ours latency p50 / p95", lambda f: f"{f.get('peer_over_ours_p50')} / {f.get('peer_over_ours_p95')}"),

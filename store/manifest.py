@@ -8,6 +8,7 @@ rerun overwrites them. Saved atomically (temp file + os.replace).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from store.errors import IndexMismatchError, StoreError
 
 SCHEMA_VERSION = 1
+_GENERATIONS = itertools.count()
 FILENAME = "manifest.json"
 
 
@@ -95,13 +97,41 @@ class Manifest:
     def has_vectors(self) -> bool:
         return any(e.n_chunks for e in self.documents.values())
 
+    def __post_init__(self) -> None:
+        self._changed()
+
+    def _changed(self) -> None:
+        # not fields, so never saved
+        self._fingerprint: str | None = None
+        self.generation = next(_GENERATIONS)  # unique per state of the document table, across instances
+
+    def put(self, doc_id: str, entry: DocEntry) -> None:
+        self.documents[doc_id] = entry
+        self._changed()
+
+    def drop(self, doc_id: str) -> DocEntry | None:
+        entry = self.documents.pop(doc_id, None)
+        self._changed()
+        return entry
+
+    def clear_documents(self) -> None:
+        self.documents.clear()
+        self.sources.clear()
+        self._changed()
+
     def fingerprint(self) -> str:
-        """Changes whenever the set of indexed documents changes (keys the keyword index)."""
-        h = hashlib.blake2b(digest_size=12)
-        for doc_id in sorted(self.documents):
-            h.update(doc_id.encode())
-            h.update(b"\n")
-        return h.hexdigest()
+        """Changes whenever the set of indexed documents changes (keys the keyword index and filters).
+
+        Computed once per change (put/drop/clear_documents), not per search: hashing 3,400 ids
+        took ~2.5 ms of every whole-corpus query.
+        """
+        if self._fingerprint is None:
+            h = hashlib.blake2b(digest_size=12)
+            for doc_id in sorted(self.documents):
+                h.update(doc_id.encode())
+                h.update(b"\n")
+            self._fingerprint = h.hexdigest()
+        return self._fingerprint
 
     def referenced(self, doc_id: str) -> bool:
         return any(s["doc_id"] == doc_id for s in self.sources.values())

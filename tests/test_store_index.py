@@ -62,6 +62,32 @@ def test_alias_expansion_finds_the_official_term(tmp_path, two_docs):
     assert hits[0].clause.article == 2
 
 
+def test_alias_expansion_reaches_the_dense_side_as_term_vectors(tmp_path, two_docs):
+    class CountingEmbeddings(FakeEmbeddings):
+        def __init__(self):
+            super().__init__()
+            self.queries: list[str] = []
+
+        def embed_query(self, text):
+            self.queries.append(text)
+            return super().embed_query(text)
+
+    fake = CountingEmbeddings()
+    with open_index(tmp_path / "idx", fake) as idx:
+        idx.sync([("a.md", two_docs[0])])
+        fake.queries.clear()  # opening probes the model's dimension
+        prepared = idx.prepare_query("警察要配合什么")
+        assert prepared.dense_text == "警察要配合什么" and "公安机关" in prepared.dense_terms
+        hits = idx.search("警察要配合什么", k=1, bm25_weight=0)
+        assert hits[0].clause.article == 2  # found by meaning alone, through the 公安机关 vector
+        assert fake.queries[0] == "警察要配合什么" and set(fake.queries[1:]) == set(prepared.dense_terms)
+        idx.clear_query_cache()
+        idx.search("警察要配合哪些事项", k=1)
+        assert fake.queries[-1] == "警察要配合哪些事项"  # term vectors are not embedded again
+        idx.expand_dense_query = False
+        assert idx.prepare_query("警察要配合什么").dense_terms == ()
+
+
 def test_filters_apply_to_both_retrievers(tmp_path, two_docs):
     other = make_parsed("旧法", "乙市", ["公安机关应当配合。"], status="已废止")
     with open_index(tmp_path / "idx") as idx:
