@@ -10,6 +10,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import peer_langchain  # noqa: E402
 import run_benchmarks  # noqa: E402
+import static_distill  # noqa: E402
+import numpy as np  # noqa: E402
 from langchain_core.documents import Document as LCDocument  # noqa: E402
 
 from ingest import parse_file  # noqa: E402
@@ -54,3 +56,13 @@ def test_peer_chunks_map_to_the_articles_they_overlap():
     assert best.article == 16 and len(every) >= 2  # the tail of 15 (or a heading) and the head of 17
     strict, generous = peer_langchain.ranked_units([across, inside], spans)
     assert [u.article for u in strict] == [16] and len(generous) >= 2
+
+
+def test_static_table_is_an_idf_weighted_mean_of_bigram_vectors():
+    vectors = np.eye(3, dtype=np.float32)
+    table = static_distill.StaticTable(["公安", "安机", "审判"], vectors, np.array([1.0, 3.0, 2.0], np.float32))
+    got = table.encode(["公安机", "审判审判", "abc"])
+    expected = np.array([1.0, 3.0, 0.0]) / np.sqrt(10.0)
+    assert np.allclose(got[0], expected)
+    assert np.allclose(got[1], [0.0, 0.0, 1.0])
+    assert not got[2].any()  # nothing in the vocabulary: a zero vector, not NaN
