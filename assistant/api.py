@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
-# Calibrated on eval/seeds_dev.jsonl (see docs/evaluation.md): below this relevance nothing answers.
+# Calibrated on eval/seeds_dev.jsonl (eval/README.md: tune on dev, report on test): below this relevance nothing answers.
 DEFAULT_REFUSAL_THRESHOLD = 0.40
 ANSWER_K = 6  # clauses shown to the answerer
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
