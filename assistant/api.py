@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -36,6 +37,8 @@ DEFAULT_REFUSAL_THRESHOLD = 0.40
 ANSWER_K = 6  # clauses shown to the answerer
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
+QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
+QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
@@ -249,6 +252,8 @@ class Assistant:
         matcher = matcher or self.matcher(plan)
         if not matcher.words or not hits:
             return 0.0
+        if QUANTITY_QUESTION_RE.search(plan.query) and not any(_states_a_figure(h.clause) for h in hits[:3]):
+            return 0.0  # 「…多少/几天」 asks for a figure; clauses that state none do not answer it
         return max(matcher.score(h.clause.text) for h in hits[:3])
 
     def matcher(self, plan: QueryPlan) -> TermMatcher:
@@ -367,6 +372,11 @@ class Assistant:
         yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
                      mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
                      sources=tuple(sources))
+
+
+def _states_a_figure(clause: Clause) -> bool:
+    """A number or an amount in the clause's text (its own article number 「8.」「第八条」 aside)."""
+    return any(QUANTITY_RE.search(sentence) for _, sentence in extractive.sentences_of(clause))
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:

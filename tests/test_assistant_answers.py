@@ -155,3 +155,10 @@ def test_body_in_a_list_of_subjects(sentence, subject):
     from assistant.extractive import _entity_subject
 
     assert _entity_subject(sentence, ("司法行政机关",)) is subject
+
+
+def test_a_figure_question_needs_a_figure(seed_assistant):
+    refused = seed_assistant.ask("打官司要交多少诉讼费？")  # the decisions speak of 诉讼, never of fees
+    assert refused.refused and not refused.citations
+    answered = seed_assistant.ask("检察院的服务热线是多少？")
+    assert not answered.refused and "12309" in answered.text
