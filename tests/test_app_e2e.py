@@ -80,7 +80,7 @@ def _serving(url: str) -> bool:
         return False
 
 
-def _start_app(tmp: Path, timeout_s: float = 420.0, index_dir: Path | None = None):
+def _start_app(tmp: Path, timeout_s: float = 420.0, index_dir: Path | None = None, extra_env: dict | None = None):
     """Start `python app.py` on a free port; returns (process, url, log path)."""
     port = _free_port()
     log_path = tmp / "app.log"
@@ -98,6 +98,7 @@ def _start_app(tmp: Path, timeout_s: float = 420.0, index_dir: Path | None = Non
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
     log = open(log_path, "w")
@@ -417,3 +418,48 @@ def test_region_filter_restricts_the_answer(page):
     assert cards.count() >= 1
     regions = {cards.nth(i).locator(".jd-region").inner_text() for i in range(cards.count())}
     assert regions == {"呼和浩特市"}
+
+
+@pytest.fixture(scope="module")
+def llm_app(tmp_path_factory):
+    """(url, scripted server): the app in LLM mode against a scripted OpenAI-compatible server on loopback."""
+    from llm_server import ScriptedLLM
+
+    with ScriptedLLM() as llm:
+        proc, url, log = _start_app(tmp_path_factory.mktemp("llm-app"), extra_env={
+            "JUEDING_ANSWER_MODE": "llm", "JUEDING_LLM_BASE_URL": llm.base_url, "JUEDING_LLM_MODEL": "scripted"})
+        yield url, llm
+        _stop(proc)
+
+
+@browser
+def test_llm_mode_in_the_page_shows_verified_citations_and_falls_back(chromium, llm_app):
+    url, llm = llm_app
+    page = chromium.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#jd-status:has-text('文库已就绪')", timeout=60_000)
+
+    llm.replies = ["- 公安机关应当及时办理检察机关移送的涉嫌犯罪线索。[S1]\n- 另有一项并不存在的规定。[S9]"]
+    _ask_in_page(page, SEED)
+    answer = page.locator("#jd-chat .jd-answer").last
+    text = answer.inner_text()
+    assert "及时办理检察机关移送的涉嫌犯罪线索" in text
+    assert "[S1]" not in text and "[S9]" not in text  # S1 became a verified marker, S9 (never sent) was dropped
+    assert answer.locator("a.jd-cite").count() == 1
+    user_prompt = llm.requests[-1]["messages"][-1]["content"]
+    assert SEED in user_prompt and '<source id="S1"' in user_prompt
+
+    llm.replies = [{"status": 500}, {"status": 500}]  # the follow-up's condense request, then the answer
+    sent_before = len(llm.requests)
+    _ask_in_page(page, "审判机关应当如何配合检察机关的法律监督？")
+    assert len(llm.requests) == sent_before + 2
+    assert page.locator("#jd-chat .jd-notice").count() == 1  # the first answer had none
+    assert "大模型服务不可用" in page.locator("#jd-chat .jd-notice").last.inner_text()
+    fallback = page.locator("#jd-chat .jd-answer").last
+    assert "检察长列席" in fallback.inner_text()
+    assert fallback.locator("a.jd-cite").count() >= 1  # the extractive answer, cited
+    page.screenshot(path=str(_artifacts_dir() / "app-llm-mode.png"), full_page=True)
+    page.close()
+    assert not errors, errors
