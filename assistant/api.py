@@ -300,7 +300,7 @@ class Assistant:
                 return
             except LLMError as exc:
                 log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
-                notice = f"大模型服务不可用（{exc}），以下为摘录式回答。"
+                notice = f"大模型服务不可用（{exc.reason}），以下为摘录式回答。"
                 answer = self._extractive(plan, hits, sources, matcher, notice=notice,
                                           mode_name="extractive-fallback")
         else:

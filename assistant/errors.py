@@ -19,7 +19,14 @@ class AssistantError(Exception):
 
 
 class LLMError(AssistantError):
-    """The configured LLM endpoint failed or answered something unusable."""
+    """The configured LLM endpoint failed or answered something unusable.
+
+    `reason` is a short phrase for the user (「HTTP 500」, 「请求超时」); the message has the details.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 ProjectError = (IngestError, StoreError, AssistantError)

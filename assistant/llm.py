@@ -134,7 +134,7 @@ class LLMAnswerer:
         try:
             reply = self._chat().invoke([HumanMessage(content=prompt)])
         except Exception as exc:  # network, HTTP and protocol errors of any client version
-            raise LLMError(f"{type(exc).__name__}: {exc}") from exc
+            raise _endpoint_error(exc) from exc
         return str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
 
     def stream_answer(self, plan: QueryPlan, hits: list[Hit], documents: dict[str, Document]) -> Iterator[str | LLMResult]:
@@ -154,10 +154,25 @@ class LLMAnswerer:
                     parts.append(delta)
                     yield delta
         except Exception as exc:  # network, HTTP and protocol errors of any client version
-            raise LLMError(f"{type(exc).__name__}: {exc}") from exc
+            raise _endpoint_error(exc) from exc
         raw = "".join(parts).strip()
         if not raw:
-            raise LLMError("the endpoint returned an empty answer")
+            raise LLMError("the endpoint returned an empty answer", reason="返回了空回答")
         text, dropped = to_markers(raw, [h.clause for h in hits], documents)
         refused = NOT_FOUND in raw and not MARKER_RE.search(text)
         yield LLMResult(text=text, refused=refused, dropped=dropped)
+
+
+def _endpoint_error(exc: Exception) -> LLMError:
+    """An LLMError whose reason a user can read: the HTTP status, a timeout or a failed connection."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if status:
+        reason = f"HTTP {status}"
+    elif "Timeout" in name:
+        reason = "请求超时"
+    elif "Connection" in name:
+        reason = "无法连接"
+    else:
+        reason = name
+    return LLMError(f"{name}: {exc}", reason=reason)

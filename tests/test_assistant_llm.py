@@ -79,6 +79,7 @@ def test_endpoint_failure_falls_back_to_extractive(seed_index_dir, llm, failure)
         answer = assistant.ask("公安机关需配合哪些事项")
     assert answer.mode == "extractive-fallback"
     assert answer.notice and "摘录式" in answer.text
+    assert ("HTTP 500" if "status" in failure else "请求超时") in answer.notice
     labels = {f"{c.region}{c.label}" for c in answer.citations}
     assert "西藏自治区第十六条第三款" in labels and "呼和浩特市第十一条" in labels
 
