@@ -152,8 +152,7 @@ class Assistant:
     def _retrieve(self, plan: QueryPlan, k: int, filters: dict | None) -> list[Hit]:
         filters = dict(filters or {})
         if plan.regions and "doc_id" not in filters:
-            chosen = filters.get("region")
-            chosen = [chosen] if isinstance(chosen, str) else chosen
+            chosen = _region_values(filters)
             named = [r for r in plan.regions if not chosen or any(c in r for c in chosen)]
             if named:  # 「呼和浩特的决定…」 narrows a 限定地区 of 西藏+呼和浩特 to 呼和浩特
                 filters["region"] = named
@@ -201,7 +200,7 @@ class Assistant:
         tier, clauses that `prefer` picks move ahead of the rest, keeping their order.
         """
         weights = {"bm25_weight": self.settings.bm25_weight, "dense_weight": self.settings.dense_weight}
-        pool = max(k, ENTITY_POOL) if prefer else k + 3  # a few spare for repeated 序言 blocks
+        pool = search_pool(k, prefer)
         primary, bulk_types = self._tiers()
         filters = dict(filters or {})
         if not primary or not bulk_types or "doc_id" in filters:
@@ -389,9 +388,18 @@ def _compared_regions(plan: QueryPlan, filters: dict) -> list[str]:
         return []
     if len(plan.regions) > 1:
         return list(plan.regions)
-    chosen = filters.get("region")
-    chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
+    chosen = _region_values(filters)
     return chosen if len(chosen) > 1 and not plan.regions else []
+
+
+def _region_values(filters: dict) -> list[str]:
+    chosen = filters.get("region")
+    return [chosen] if isinstance(chosen, str) else list(chosen or [])
+
+
+def search_pool(k: int, prefer: Callable[[Clause], bool] | None) -> int:
+    """Hits to fetch per tier for `k`: room to re-order for an entity, a few spare for repeated 序言 blocks."""
+    return max(k, ENTITY_POOL) if prefer else k + 3
 
 
 def _arrange(hits: list[Hit], prefer: Callable[[Clause], bool] | None) -> list[Hit]:

@@ -68,6 +68,7 @@ QUALIFIERS = ("各级", "全省各级", "市、旗县区", "县级以上", "本�
 
 LIST_JOIN_RE = re.compile(r"以及|、|和|及")
 LIST_QUALIFIERS = ("其他", "其它", "各级", "有关", "相关", "本级", "同级")
+_QUALIFIERS_LONGEST_FIRST = tuple(sorted(QUALIFIERS, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
@@ -81,7 +82,7 @@ def _in_subject_list(prefix: str) -> bool:
     Every item before it must be a known body name (with at most a qualifier such as 其他), so
     「健全监察机关、公安机关…」 and 「加强与公安机关、审判机关…」 are not lists of subjects.
     """
-    for qualifier in sorted(QUALIFIERS, key=len, reverse=True):
+    for qualifier in _QUALIFIERS_LONGEST_FIRST:
         if prefix.startswith(qualifier):
             prefix = prefix[len(qualifier):]
             break

@@ -216,14 +216,12 @@ def phase_query(index_dir: str, rounds: int) -> dict:
 
     from assistant.evaluate import ask_kwargs as kw
 
-    real_index = a.index
-
     def readings(q) -> dict[str, list]:
         plan = a.plan(q.question, [tuple(h) for h in q.history])
         return {
             "filtered": a._retrieve(plan, 5, q.filters),
             "unfiltered": a._retrieve(replace(plan, regions=()), 5, None),
-            "plain": real_index.search(plan.query, k=5),
+            "plain": a.index.search(plan.query, k=5),
             "decisions_filter": a._retrieve(plan, 5, {**(q.filters or {}), "doc_type": ["决定", "决议"]}),
             "seed_regions": a._retrieve(plan, 5, q.filters or {"region": SEED_REGIONS}),
         }

@@ -79,14 +79,14 @@ def distill(index, n_vocab: int) -> tuple[StaticTable, dict]:
 def static_search(assistant, table: StaticTable, clause_ids: list[str], by_id: dict, doc_of: np.ndarray,
                   doc_names: list[str], matrix: np.ndarray):
     """A replacement for Assistant._tiered_search: BM25 + static cosine over every clause, one ranking."""
-    from assistant.api import _arrange
+    from assistant.api import _arrange, search_pool
     from store.fusion import fuse
     from store.records import Hit
 
     index = assistant.index
 
     def search(query: str, k: int, filters: dict | None, prefer=None):
-        pool = max(k, 20) if prefer else k + 3
+        pool = search_pool(k, prefer)
         bm25 = {h.clause.clause_id: h.scores["bm25"]
                 for h in index.search(query, k=POOL, filters=filters or None, bm25_weight=1.0, dense_weight=0.0)}
         sims = matrix @ table.encode([index.prepare_query(query).dense_text])[0]
@@ -104,11 +104,10 @@ def static_search(assistant, table: StaticTable, clause_ids: list[str], by_id: d
 
 
 def keyword_search(assistant):
-    from assistant.api import _arrange
+    from assistant.api import _arrange, search_pool
 
     def search(query: str, k: int, filters: dict | None, prefer=None):
-        pool = max(k, 20) if prefer else k + 3
-        return _arrange(assistant.index.search(query, k=pool, filters=filters or None, bm25_weight=1.0,
+        return _arrange(assistant.index.search(query, k=search_pool(k, prefer), filters=filters or None, bm25_weight=1.0,
                                                dense_weight=0.0), prefer)[:k]
 
     return search

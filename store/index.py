@@ -389,7 +389,8 @@ class ClauseIndex:
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, *, bm25_weight: float | None = None,
                dense_weight: float | None = None) -> list[Hit]:
-        """The `k` best clauses for `query`, best first, one Hit per article.
+        """The `k` best clauses for `query`, best first, one Hit per clause (an article is one clause; a
+        序言 broken by headings may be several, which callers counting articles fold by `Clause.article_key`).
 
         filters: {"region"|"doc_id"|"kind"|"status"|"doc_type": str | list[str]}; values of one key
         are alternatives, keys combine with AND. A region value that is not an indexed region

@@ -298,6 +298,16 @@ def _ask_in_page(page, question: str) -> None:
     )
 
 
+def _upload_for_review(page, path: Path, text: str):
+    """Write `text` to `path`, upload it on the 文库 tab, and return the review once it shows it parsed."""
+    path.write_text(text, encoding="utf-8")
+    page.get_by_role("tab", name="文库").click()
+    page.locator("#jd-upload input[type=file]").set_input_files(str(path))
+    review = page.locator("#jd-review .jd-upload-ok")
+    review.wait_for(timeout=60_000)
+    return review
+
+
 @browser
 def test_seed_question_shows_citations_and_sources(page):
     page.get_by_role("button", name=SEED, exact=True).click()
@@ -341,12 +351,7 @@ def test_refusal_is_shown_as_such(page):
 
 @browser
 def test_uploaded_document_is_reviewed_indexed_and_answered(page, tmp_path):
-    doc = tmp_path / "海滨 决定.md"
-    doc.write_text(HAIBIN_MD, encoding="utf-8")
-    page.get_by_role("tab", name="文库").click()
-    page.locator("#jd-upload input[type=file]").set_input_files(str(doc))
-    review = page.locator("#jd-review .jd-upload-ok")
-    review.wait_for(timeout=60_000)
+    review = _upload_for_review(page, tmp_path / "海滨 决定.md", HAIBIN_MD)
     assert "海滨市" in review.inner_text() and "第二条" in review.inner_text()
     page.locator("#jd-add").click()
     page.wait_for_selector("#jd-add-report:has-text('已加入 1 部')", timeout=120_000)
@@ -383,12 +388,7 @@ def test_unsupported_upload_is_refused_in_plain_words(page, tmp_path):
 
 @browser
 def test_xss_document_renders_inert(page, tmp_path):
-    doc = tmp_path / "<img src=x onerror=window.__xss=1>.txt"
-    doc.write_text(XSS_TXT, encoding="utf-8")
-    page.get_by_role("tab", name="文库").click()
-    page.locator("#jd-upload input[type=file]").set_input_files(str(doc))
-    review = page.locator("#jd-review .jd-upload-ok")
-    review.wait_for(timeout=60_000)
+    review = _upload_for_review(page, tmp_path / "<img src=x onerror=window.__xss=1>.txt", XSS_TXT)
     assert all(markup in review.inner_text() for markup in XSS_MARKUP)  # the clause table, as text
     assert "onerror=window.__xss=1" in review.inner_text()  # the file name, shown as text (Gradio drops <>)
     page.locator("#jd-add").click()
