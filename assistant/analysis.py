@@ -12,21 +12,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.documents import short_region
+from assistant.intent import classify
+from ingest.numerals import parse_chinese_numeral
 from ingest.tokenize import content_words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
-OBLIGATION_WORDS = ("配合", "义务", "职责", "应当", "要求", "做什么", "做哪些", "做些", "需要", "责任", "支持", "怎么做", "干什么",
-                    "承担", "负责", "协助", "接受", "哪些事", "规定", "提供", "反馈", "报告")
-COMPARE_WORDS = ("两地", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别")
-EFFECTIVE_WORDS = ("施行", "生效", "实施日期", "开始实施", "什么时候开始", "何时开始", "起施行", "有效期")
-ADOPTION_WORDS = ("通过", "哪次会议", "什么会议", "审议通过", "制定时间", "颁布", "出台", "哪一年")
-BASIS_WORDS = ("根据什么", "依据什么", "依据哪些", "根据哪些", "制定依据", "立法依据", "为什么制定", "制定目的", "目的是什么")
-REPEAL_WORDS = ("废止", "还有效", "是否有效", "仍然有效", "还适用", "失效了", "取代", "替代", "失效", "旧决定", "原决定", "以前的决定")
+COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别", "各自")
 FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定")
-DOCUMENT_WORDS = ("决定", "决议", "条例")
+ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
+METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,10 @@ class QueryPlan:
     compare: bool = False
     rewritten: bool = False
     terms: tuple[str, ...] = field(default=())  # entity surface forms to look for in clause text
+    article: int | None = None  # 「第五条说了什么」: the article number asked for
+    intent_confidence: float = 1.0  # the intent model's probability of `intent`
+    intent_probabilities: dict = field(default_factory=dict, compare=False)
+    refers_to_previous: bool = False  # a follow-up whose subject is the document discussed before
 
 
 @lru_cache(maxsize=1)
@@ -57,12 +59,6 @@ def find_entity(text: str) -> tuple[str | None, str | None]:
     return best[1], best[2]
 
 
-def short_region(region: str) -> str:
-    """西藏自治区 → 西藏, 呼和浩特市 → 呼和浩特, 山东省 → 山东 (how people say it)."""
-    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "省", "市", "县", "盟"):
-        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
-            return region[: -len(suffix)]
-    return region
 
 
 def find_regions(text: str, regions: list[str]) -> tuple[str, ...]:
@@ -86,20 +82,28 @@ def _is_followup(question: str, history: list[tuple[str, str]], regions: list[st
     )
 
 
-def rewrite_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> str:
-    """「那审判机关呢？」 after 「公安机关需配合哪些事项」 → 「审判机关需配合哪些事项」."""
+def rewrite_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> tuple[str, bool]:
+    """(standalone question, whether it is about the document discussed before).
+
+    「那审判机关呢？」 after 「公安机关需配合哪些事项」 → 「审判机关需配合哪些事项」; 「它什么时候施行？」 after a
+    question about a decision asks about that decision (the intent model tells a question about
+    the document from one about a body's duties).
+    """
     previous = next((q for q, _ in reversed(history) if q and q.strip()), "")
     if not previous or not _is_followup(question, history, regions):
-        return question
+        return question, False
     core = re.sub(r"^(那么|那|还有|另外|再问一下|同样)", "", question.strip())
     for cue in FOLLOWUP_CUES:
         core = core.replace(cue, "")
     core = re.sub(r"(的)?(呢|吗)?[？?。！!]*$", "", core).strip("，, ")
     old_entity, old_form = find_entity(previous)
-    pronoun = re.match(r"^(它们|它|其|这个|该|他们)(的)?", core)
+    pronoun = re.match(r"^(它们|它|其|这个决定|这个决议|这部决定|这部决议|这个规定|该决定|该决议|本决定|这个|这部|该|他们)(的)?", core)
+    about_document = classify(question).label in METADATA_INTENTS + ("article",)
+    if ARTICLE_RE.search(core) or (pronoun and (about_document or not old_entity)):
+        rest = core[pronoun.end():] if pronoun else core
+        return (f"{rest}（{previous}）" if rest else previous), True
     if pronoun:
-        subject = old_entity or previous
-        return f"{subject}{pronoun.group(2) or ''}{core[pronoun.end():]}"
+        return f"{old_entity}{pronoun.group(2) or ''}{core[pronoun.end():]}", False
     new_entity, new_form = find_entity(core)
     new_regions = find_regions(core, regions)
     old_regions = find_regions(previous, regions)
@@ -117,30 +121,35 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
         if not old_regions:
             rewritten = f"{short_region(new_regions[0])}的决定：{rewritten}"
     if not new_entity and not new_regions:
-        rewritten = f"{core}（{previous}）"  # a new topic on the same footing as the previous question
-    return rewritten
+        return f"{core}（{previous}）", True  # a new topic in the same document(s)
+    return rewritten, False
+
+
+def asked_article(query: str) -> int | None:
+    match = ARTICLE_RE.search(query)
+    if not match:
+        return None
+    number = match.group(1)
+    return int(number) if number.isdigit() else parse_chinese_numeral(number)
 
 
 def analyze(question: str, history: list[tuple[str, str]] | None = None, regions: list[str] | None = None) -> QueryPlan:
     regions = regions or []
     history = [(q, a) for q, a in (history or [])]
-    query = rewrite_followup(question, history, regions)
-    entity, _ = find_entity(query)
+    query, refers = rewrite_followup(question, history, regions)
+    own = re.sub(r"（[^（）]*）$", "", query) if refers else query  # the follow-up's own words decide its intent
+    guess = classify(own)
+    intent = guess.label
+    entity, _ = find_entity(own)
     if entity == "检察机关":
         entity = None
-    intent = "topic"
-    if any(w in query for w in BASIS_WORDS):
-        intent = "basis"
-    elif any(w in query for w in REPEAL_WORDS):
-        intent = "repeal"
-    elif any(w in query for w in EFFECTIVE_WORDS):
-        intent = "effective"
-    elif any(w in query for w in ADOPTION_WORDS) and any(w in query for w in DOCUMENT_WORDS + ("什么时候", "何时", "哪")):
-        intent = "adoption"
-    elif entity and (any(w in query for w in OBLIGATION_WORDS) or len(query) <= 12):
-        intent = "entity"
+    article = asked_article(own)
+    if intent == "entity" and not entity:
+        intent = "topic"
+    if intent == "article" and article is None:
+        intent = "topic"
     found_regions = find_regions(query, regions)
-    compare = any(w in query for w in COMPARE_WORDS) or len(found_regions) > 1
+    compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
     if intent != "entity":
         entity = None
     terms = tuple(entity_table()[entity]["text"]) if entity else ()
@@ -153,4 +162,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         compare=compare,
         rewritten=query != question,
         terms=terms,
+        article=article if intent == "article" or refers else article,
+        intent_confidence=guess.confidence,
+        intent_probabilities=guess.probabilities,
+        refers_to_previous=refers,
     )

@@ -11,11 +11,13 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant import extractive
-from assistant.analysis import QueryPlan, analyze, short_region
+from assistant.answerability import Decision, load_model
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
+from assistant.documents import DocumentTable
 from assistant.matching import TermMatcher
 from assistant.citations import verify
 from assistant.errors import AssistantError, LLMError
@@ -32,11 +34,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
-# Calibrated on eval/seeds_dev.jsonl (eval/README.md: tune on dev, report on test): below this relevance nothing answers.
-DEFAULT_REFUSAL_THRESHOLD = 0.40
 ANSWER_K = 6  # clauses shown to the answerer
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
-METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
 QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
@@ -52,6 +51,7 @@ class Assistant:
         self.index = index
         self._lock = threading.RLock()
         self._documents: dict[str, Document] | None = None
+        self._table: DocumentTable | None = None
         self._tier_cache: tuple[list[str], list[str]] | None = None
         self._weights: dict[str, float] | None = None
         self._llm = None
@@ -102,13 +102,13 @@ class Assistant:
         with self._lock:
             report = sync_paths(self.index, paths, max_bytes=self.settings.max_file_bytes, progress=progress,
                                 rebuild=rebuild)
-            self._documents = self._weights = self._tier_cache = None
+            self._documents = self._weights = self._tier_cache = self._table = None
         return report
 
     def remove(self, doc_id: str) -> int:
         with self._lock:
             removed = self.index.remove(doc_id)
-            self._documents = self._weights = self._tier_cache = None
+            self._documents = self._weights = self._tier_cache = self._table = None
         return removed
 
     def _docs(self) -> dict[str, Document]:
@@ -117,8 +117,19 @@ class Assistant:
         return self._documents
 
     def _regions(self) -> list[str]:
-        return sorted({d.region for d in self._docs().values() if d.region and d.region != "全国"}, key=len,
-                      reverse=True)
+        """Indexed regions, longest first (ties by name: the order must not depend on the hash seed)."""
+        return sorted({d.region for d in self._docs().values() if d.region and d.region != "全国"},
+                      key=lambda r: (-len(r), r))
+
+    def titles(self) -> dict[str, str]:
+        """doc_id → the unique short title citation markers use."""
+        table = self.table()
+        return {d: table.short_title(d) for d in table.documents}
+
+    def table(self) -> DocumentTable:
+        if self._table is None:
+            self._table = DocumentTable(self._docs())
+        return self._table
 
     def _term_weights(self) -> dict[str, float]:
         """IDF of each bigram over the indexed clauses: rare terms count more when matching."""
@@ -146,27 +157,82 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None,
                  history: list[tuple[str, str]] | None = None) -> list[Hit]:
-        """The clauses the answerer would see for `question`, best first."""
-        return self._retrieve(self.plan(question, history), k or self.settings.k, filters)
+        """The clauses the answerer would see for `question`, best first, at most `k`."""
+        k = k or self.settings.k
+        plan = self.plan(question, history)
+        return self._retrieve(plan, self.scope(plan, filters), k)[:k]
 
-    def _retrieve(self, plan: QueryPlan, k: int, filters: dict | None) -> list[Hit]:
-        filters = dict(filters or {})
-        if plan.regions and "doc_id" not in filters:
-            chosen = _region_values(filters)
-            named = [r for r in plan.regions if not chosen or any(c in r for c in chosen)]
-            if named:  # 「呼和浩特的决定…」 narrows a 限定地区 of 西藏+呼和浩特 to 呼和浩特
-                filters["region"] = named
+    def scope(self, plan: QueryPlan, filters: dict | None = None) -> Scope:
+        """The documents a question is about: what the filters allow, narrowed (never widened) by the
+        regions and the document titles the question names."""
+        docs = self._docs()
+        table = self.table()
+        every = list(table._order)
+        allowed = [d for d in every if _passes(docs[d], filters or {})]
+        chosen = list(allowed)
+        outside: tuple[str, ...] = ()
+        if plan.regions:
+            in_region = [d for d in chosen if docs[d].region in plan.regions]
+            if in_region:
+                chosen = in_region
+            elif filters:
+                outside = plan.regions
+        named = table.named(plan.query, within=chosen)
+        if named.doc_ids:
+            chosen = list(named.doc_ids)
+        elif plan.regions:
+            chosen = table.of_type(plan.query, chosen)
+        return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
+                     outside=outside, named=named.doc_ids)
+
+    def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
+        if scope.outside or not scope.doc_ids:
+            return []
+        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else {}
         prefer = self._preference(plan)
         search = lambda f, n: self._tiered_search(plan.query, n, f, prefer)  # noqa: E731
-        compared = _compared_regions(plan, filters)
+        compared = self._compared(plan, scope)
         if compared:
-            per_region = [search({**filters, "region": [r]}, k) for r in compared]
-            hits = _interleave(per_region, k * len(compared))
+            per_side = [search({"doc_id": side}, k) for side in compared]
+            hits = _interleave(per_side, max(k, 2 * len(compared)))
         else:
             hits = search(filters, k)
-        if plan.intent in METADATA_INTENTS:
-            hits = self._with_metadata_clauses(plan, hits, filters)
-        return hits
+        front = self._looked_up(plan, scope, hits)
+        seen = {h.clause.clause_id for h in front}
+        return front + [h for h in hits if h.clause.clause_id not in seen]
+
+    def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
+        """The sides of a compare question: each named document, else each named region's documents."""
+        if not plan.compare or len(scope.doc_ids) < 2:
+            return []
+        if len(scope.named) > 1:
+            return [[d] for d in scope.named]
+        docs = self._docs()
+        by_region: dict[str, list[str]] = {}
+        for d in scope.doc_ids:
+            by_region.setdefault(docs[d].region, []).append(d)
+        if len(by_region) > 1 and len(by_region) <= 6:
+            return list(by_region.values())
+        return [[d] for d in scope.doc_ids] if len(scope.doc_ids) <= 4 else []
+
+    def _looked_up(self, plan: QueryPlan, scope: Scope, hits: list[Hit]) -> list[Hit]:
+        """Clauses a question asks for by what they are, not by their words: an article by number, the
+        施行/废止 provisions, the 题注, the 序言 of each document in scope."""
+        if plan.article is None and plan.intent not in METADATA_INTENTS:
+            return []
+        if scope.narrowed and len(scope.doc_ids) <= 4:
+            in_scope = list(scope.doc_ids)
+        else:
+            in_scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:1 if plan.article else 2]
+        front: list[Hit] = []
+        for doc_id in in_scope:
+            clauses = self.index.clauses(doc_id)
+            if plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
+                picked = [c for c in clauses if c.kind == "article" and c.article == plan.article][:1]
+            else:
+                picked = metadata_clauses(plan.intent, clauses)
+            front.extend(Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in picked)
+        return front
 
     @staticmethod
     def _preference(plan: QueryPlan) -> Callable[[Clause], bool] | None:
@@ -216,44 +282,46 @@ class Assistant:
         ordered = first[:k] + bulk[:k] if first and best_first >= BULK_LEAD_RATIO * best_bulk else bulk[:k] + first[:k]
         return ordered[:k]
 
-    def _with_metadata_clauses(self, plan: QueryPlan, hits: list[Hit], filters: dict) -> list[Hit]:
-        """Put the closing clause / 题注 of each decision in scope in front of the hits."""
-        docs = self._docs()
-        if plan.regions:
-            scope = [d for d, doc in docs.items() if doc.region in plan.regions]
-        elif filters.get("doc_id"):
-            scope = list(filters["doc_id"]) if isinstance(filters["doc_id"], list) else [filters["doc_id"]]
-        else:
-            scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:3]
-        wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
-        front: list[Hit] = []
-        for doc_id in scope:
-            every = self.index.clauses(doc_id)
-            clauses = [c for c in every if c.kind == wanted]
-            if wanted == "closing" and not clauses:
-                clauses = [c for c in every if c.kind == "article" and "施行" in c.text][-1:]
-            front.extend(Hit(clause=c, score=1.0, scores={"metadata": 1.0}) for c in clauses)
-        seen = {h.clause.clause_id for h in front}
-        return front + [h for h in hits if h.clause.clause_id not in seen]
-
     # ------------------------------------------------------------------ answering
 
-    def relevance(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None = None) -> float:
+    def coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None = None) -> float:
         """Share of the question's content words (IDF-weighted) that the best hits contain, 0..1.
 
         A word counts as found when it, or a term its alias expands to, occurs in the clause. Words
         that the corpus never uses weigh most, so 「检察官的工资标准」 scores low although 检察官 occurs.
         """
-        if plan.intent in METADATA_INTENTS and any("metadata" in h.scores for h in hits):
-            return 1.0
-        if plan.intent == "entity" and extractive.entity_quotes(plan, hits):
-            return 1.0  # the asked-about body is the subject of retrieved sentences
         matcher = matcher or self.matcher(plan)
         if not matcher.words or not hits:
             return 0.0
-        if QUANTITY_QUESTION_RE.search(plan.query) and not any(_states_a_figure(h.clause) for h in hits[:3]):
-            return 0.0  # 「…多少/几天」 asks for a figure; clauses that state none do not answer it
         return max(matcher.score(h.clause.text) for h in hits[:3])
+
+    def evidence(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> dict[str, float]:
+        """What retrieval saw, as the answerability model's features (see assistant/answerability.py)."""
+        searched = [h for h in hits if "lookup" not in h.scores][:3]
+        dense = sorted((h.scores.get("dense") or 0.0 for h in hits if "lookup" not in h.scores), reverse=True)
+        bm25 = [h.scores.get("bm25", 0.0) for h in searched]
+        by_dense = max(searched, key=lambda h: h.scores.get("dense") or 0.0, default=None)
+        by_bm25 = max(searched, key=lambda h: h.scores.get("bm25", 0.0), default=None)
+        figure_asked = bool(QUANTITY_QUESTION_RE.search(plan.query))
+        return {
+            "coverage": self.coverage(plan, searched, matcher) if searched else 0.0,
+            "dense_top": dense[0] if dense else 0.0,
+            "dense_margin": (dense[0] - dense[min(4, len(dense) - 1)]) * 10 if dense else 0.0,
+            "bm25_top": math.log1p(max(bm25, default=0.0)),
+            "agreement": float(by_dense is not None and by_dense.clause.article_key == by_bm25.clause.article_key),
+            "lookup": float(any("lookup" in h.scores for h in hits)),
+            "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
+            "figure_missing": float(figure_asked and not any(_states_a_figure(h.clause) for h in hits[:3])),
+            "named": float(bool(scope.named) or bool(plan.regions)),
+            "intent_confidence": plan.intent_confidence,
+            "bias": 1.0,
+        }
+
+    def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> Decision:
+        if not hits:
+            return Decision(False, 0.0, 0.0, {})
+        model = load_model()
+        return model.decide(self.evidence(plan, scope, hits, matcher), self.settings.refusal_threshold)
 
     def matcher(self, plan: QueryPlan) -> TermMatcher:
         regions = self._regions()
@@ -277,19 +345,31 @@ class Assistant:
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
                mode: str | None = None, k: int | None = None) -> Iterator[str | Answer]:
-        """Yield str deltas of the answer; the last item is the final `Answer`."""
+        """Yield str deltas of the answer; the last item is the final `Answer` (with `debug`: the intent,
+        its confidence, the answerability probability and threshold, the documents in scope)."""
+        debug: dict = {}
+        for item in self._stream(question, history, filters, mode, k, debug):
+            yield replace(item, debug=debug) if isinstance(item, Answer) else item
+
+    def _stream(self, question: str, history, filters, mode, k, debug: dict) -> Iterator[str | Answer]:
         history = list(history or [])
         mode = self._mode(mode)
         plan = self.plan(question, history)
         if mode == "llm" and history:
             plan = self._llm_condense(plan, history)
-        hits = self._retrieve(plan, max(k or self.settings.k, ANSWER_K), filters)
+        scope = self.scope(plan, filters)
+        hits = self._retrieve(plan, scope, max(k or self.settings.k, ANSWER_K))
         sources = [h.clause for h in hits]
-        threshold = self.settings.refusal_threshold
-        threshold = DEFAULT_REFUSAL_THRESHOLD if threshold is None else threshold
         matcher = self.matcher(plan)
-        if not hits or self.relevance(plan, hits, matcher) < threshold:
-            answer = self._refusal(plan, sources)
+        decision = self.decide(plan, scope, hits, matcher)
+        debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,
+                     answerability=decision.probability, threshold=decision.threshold,
+                     features={k: round(v, 4) for k, v in decision.features.items()},
+                     scope=list(scope.doc_ids) if scope.narrowed else "all", filtered=scope.filtered)
+        log.debug("answerability %.3f (threshold %.3f) for %r: %s", decision.probability, decision.threshold,
+                  plan.query, decision.features)
+        if not decision.answerable:
+            answer = self._refusal(plan, sources, scope, filters)
             yield answer.text
             yield answer
             return
@@ -301,9 +381,9 @@ class Assistant:
                 log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
                 notice = f"大模型服务不可用（{exc.reason}），以下为摘录式回答。"
                 answer = self._extractive(plan, hits, sources, matcher, notice=notice,
-                                          mode_name="extractive-fallback")
+                                          mode_name="extractive-fallback", scope=scope, filters=filters)
         else:
-            answer = self._extractive(plan, hits, sources, matcher)
+            answer = self._extractive(plan, hits, sources, matcher, scope=scope, filters=filters)
         for line in answer.text.splitlines(keepends=True):
             yield line
         yield answer
@@ -318,18 +398,27 @@ class Assistant:
             raise AssistantError("LLM mode needs JUEDING_LLM_BASE_URL and JUEDING_LLM_MODEL (an OpenAI-compatible endpoint)")
         return mode
 
-    def _refusal(self, plan: QueryPlan, sources: list[Clause]) -> Answer:
-        return Answer(text=refusal_text(plan.question), citations=[], refused=True, query=plan.query,
-                      sources=tuple(sources))
+    def _refusal(self, plan: QueryPlan, sources: list[Clause], scope: Scope | None = None,
+                 filters: dict | None = None) -> Answer:
+        text = refusal_text(plan.question)
+        if scope is not None and scope.outside:
+            text = (f"当前检索范围限定为{scope_words(filters)}，不包括问题所问的"
+                    f"{'、'.join(scope.outside)}；未在限定范围外检索。如需查询，请先调整限定范围。")
+        elif scope is not None and scope.filtered:
+            text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
+        return Answer(text=text, citations=[], refused=True, query=plan.query, sources=tuple(sources))
 
     def _extractive(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause], matcher: TermMatcher, *,
-                    notice: str | None = None, mode_name: str = "extractive") -> Answer:
+                    notice: str | None = None, mode_name: str = "extractive", scope: Scope | None = None,
+                    filters: dict | None = None) -> Answer:
         docs = self._docs()
-        scope = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        text = extractive.answer(plan, hits, docs, matcher, scope=scope)
+        compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
+        text = extractive.answer(plan, hits, docs, matcher, scope=compared, titles=self.titles())
         if text is None:
-            return self._refusal(plan, sources)
-        verified = verify(text, sources, {d: doc.doc_type for d, doc in docs.items()})
+            return self._refusal(plan, sources, scope, filters)
+        if scope is not None and scope.filtered:
+            text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
+        verified = verify(text, sources, self.titles())
         body = f"{notice}\n\n{verified.text}" if notice else verified.text
         return Answer(text=body, citations=verified.citations, refused=False, mode=mode_name, query=plan.query,
                       dropped_citations=verified.dropped, notice=notice, sources=tuple(sources))
@@ -367,7 +456,7 @@ class Assistant:
         if result.refused:
             yield self._refusal(plan, sources)
             return
-        verified = verify(result.text, sources, {d: doc.doc_type for d, doc in docs.items()})
+        verified = verify(result.text, sources, self.titles())
         yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
                      mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
                      sources=tuple(sources))
@@ -382,19 +471,63 @@ def _is_region_word(word: str, regions: list[str]) -> bool:
     return any(word in (r, short_region(r)) or (len(word) >= 2 and word in r) for r in regions)
 
 
-def _compared_regions(plan: QueryPlan, filters: dict) -> list[str]:
-    """The regions a compare question sets side by side: those it names, else the 限定地区 chosen."""
-    if not plan.compare:
-        return []
-    if len(plan.regions) > 1:
-        return list(plan.regions)
-    chosen = _region_values(filters)
-    return chosen if len(chosen) > 1 and not plan.regions else []
+@dataclass(frozen=True)
+class Scope:
+    """The documents a question is about (see `Assistant.scope`)."""
+
+    doc_ids: tuple[str, ...]
+    narrowed: bool = False  # fewer than every indexed document
+    filtered: bool = False  # the caller set filters
+    outside: tuple[str, ...] = ()  # regions the question names that the filters exclude
+    named: tuple[str, ...] = ()  # documents the question names by title
 
 
-def _region_values(filters: dict) -> list[str]:
-    chosen = filters.get("region")
-    return [chosen] if isinstance(chosen, str) else list(chosen or [])
+def scope_words(filters: dict | None) -> str:
+    """限定地区：呼和浩特市 — the filters a user set, in words, stated above every answer they shape."""
+    names = {"region": "限定地区", "doc_id": "限定文件", "doc_type": "限定类型", "status": "限定状态", "kind": "限定条文类型"}
+    parts = []
+    for key, value in (filters or {}).items():
+        values = [value] if isinstance(value, str) else list(value or ())
+        if values:
+            shown = [v[:12] for v in values] if key == "doc_id" else values
+            parts.append(f"{names.get(key, key)}：{'、'.join(str(v) for v in shown)}")
+    return "；".join(parts) or "全部文件"
+
+
+def _passes(document: Document, filters: dict) -> bool:
+    """The store's filter semantics: region by substring (呼和浩特 matches 呼和浩特市), others exact."""
+    for key, value in filters.items():
+        values = [value] if isinstance(value, str) else [v for v in (value or ()) if v is not None]
+        if not values:
+            continue
+        if key == "region":
+            if not any(v == document.region or (v and v in (document.region or "")) for v in values):
+                return False
+        elif key == "doc_id":
+            if document.doc_id not in values:
+                return False
+        elif key in ("doc_type", "status"):
+            if getattr(document, key) not in values:
+                return False
+    return True
+
+
+STATES_EFFECT_RE = re.compile(r"本(决定|决议|规定|办法|解释|条例)[^。；]{0,40}(施行|生效)")
+REPEALS_RE = re.compile(r"废止|失效|停止执行")
+
+
+def metadata_clauses(intent: str, clauses: list[Clause]) -> list[Clause]:
+    """The clauses of one document that state a fact about it: 施行, 废止, 通过, 依据."""
+    if intent == "adoption":
+        return [c for c in clauses if c.kind == "note"] or [c for c in clauses if c.kind == "preamble" and "通过" in c.text][:1]
+    if intent == "basis":
+        return [c for c in clauses if c.kind == "preamble"][:1]
+    pattern = REPEALS_RE if intent == "repeal" else STATES_EFFECT_RE
+    stating = [c for c in clauses if c.kind in ("closing", "article", "note") and pattern.search(c.text)]
+    if intent == "repeal":  # the closing's 「…同时废止」, or the articles of a decision that repeals other texts
+        return stating[:8]
+    return stating or [c for c in clauses if c.kind == "closing"] or [
+        c for c in clauses if c.kind == "preamble" and STATES_EFFECT_RE.search(c.text)]
 
 
 def search_pool(k: int, prefer: Callable[[Clause], bool] | None) -> int:

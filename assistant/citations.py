@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.analysis import short_region
+from assistant.documents import short_region
 from assistant.records import Citation
 from ingest.numerals import NUMERAL_CHARS, parse_chinese_numeral, to_chinese_numeral
 from ingest.records import Clause
@@ -27,8 +27,9 @@ def short_title(title: str, region: str, doc_type: str | None) -> str:
     return f"{head}…{doc_type or title[-2:]}"
 
 
-def marker(clause: Clause, doc_type: str | None = None) -> str:
-    return f"〔《{short_title(clause.doc_title, clause.region, doc_type)}》{clause.label}〕"
+def marker(clause: Clause, title: str | None = None) -> str:
+    """〔《title》label〕; `title` is the document's unique short title (`DocumentTable.short_title`)."""
+    return f"〔《{title or short_title(clause.doc_title, clause.region, None)}》{clause.label}〕"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,15 @@ def _article_label(label: str) -> str:
     return f"第{to_chinese_numeral(article)}条{match.group(2) or ''}"
 
 
-def resolve(short: str, label: str, sources: list[Clause], doc_types: dict[str, str | None]) -> Clause | None:
-    """The source clause (or its paragraph) a marker names, or None."""
+def resolve(short: str, label: str, sources: list[Clause], titles: dict[str, str]) -> Clause | None:
+    """The source clause (or its paragraph) a marker names, or None.
+
+    `titles` maps doc_id → the short title markers use; short titles are unique among the indexed
+    documents, so a marker names one document or none (never the first of several 《北京…决定》).
+    """
     kind, article, paragraph = _parse_label(label)
     for clause in sources:
-        if short_title(clause.doc_title, clause.region, doc_types.get(clause.doc_id)) != short and short != clause.doc_title:
+        if titles.get(clause.doc_id) != short and short != clause.doc_title:
             continue
         if clause.kind != kind or (kind == "article" and clause.article != article):
             continue
@@ -79,7 +84,7 @@ def resolve(short: str, label: str, sources: list[Clause], doc_types: dict[str, 
     return None
 
 
-def verify(text: str, sources: list[Clause], doc_types: dict[str, str | None]) -> Verified:
+def verify(text: str, sources: list[Clause], titles: dict[str, str]) -> Verified:
     """Keep markers that name a source clause; drop the others; list citations in order of first use."""
     citations: list[Citation] = []
     seen: set[str] = set()
@@ -87,7 +92,7 @@ def verify(text: str, sources: list[Clause], doc_types: dict[str, str | None]) -
 
     def check(match: re.Match) -> str:
         nonlocal dropped
-        clause = resolve(match.group(1), match.group(2), sources, doc_types)
+        clause = resolve(match.group(1), match.group(2), sources, titles)
         if clause is None:
             dropped += 1
             return ""

@@ -15,7 +15,7 @@ from functools import lru_cache
 from assistant.analysis import QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.matching import TermMatcher
-from ingest.numerals import NUMERAL_CHARS
+from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
 from store.records import Hit
 
@@ -25,7 +25,8 @@ DUTY_AFTER_RE = re.compile(r"^[^。；]{0,80}?(应当|应|要|须|必须|负责|
 OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将", "为", "或")
 MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
-MIN_SENTENCE_COVERAGE = 0.3
+MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
+FALLBACK_ARTICLES = 2  # when no sentence shares the question's words, quote the best-ranked clauses
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
 DOC_RATIO = 0.5
 
@@ -34,6 +35,7 @@ DOC_RATIO = 0.5
 class Quote:
     clause: Clause  # the article (or paragraph view) the sentences come from
     text: str
+    rank: float = 0.0  # lower = more relevant; quotes are shown and cut in this order
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,25 @@ def sentences_of(clause: Clause) -> list[tuple[int, str]]:
         body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
         out.extend((number, s.strip()) for s in SENTENCE_RE.findall(body) if s.strip())
     return out
+
+
+ITEM_RE = re.compile(r"^[（(][一二三四五六七八九十]+[）)]|^\d{1,2}[.．、]")
+
+
+def with_stem(clause: Clause, paragraph: int, text: str) -> str:
+    """An enumerated item （十三）… quoted with the sentence that says who acts (「…应当做好以下工作：」)."""
+    paragraphs = clause.paragraphs or (clause.text,)
+    own = paragraphs[paragraph - 1] if 0 < paragraph <= len(paragraphs) else ""
+    if not ITEM_RE.match(own.strip()):
+        return text
+    for earlier in reversed(paragraphs[: paragraph - 1]):
+        stripped = earlier.strip()
+        if stripped.endswith(("：", ":")):
+            stem = NUMBER_PREFIX_RE.sub("", stripped, count=1)
+            return f"{stem}……{text}"
+        if not ITEM_RE.match(stripped):
+            break
+    return text
 
 
 def _cited_unit(clause: Clause, paragraph: int) -> Clause:
@@ -129,13 +150,25 @@ def entity_forms(plan: QueryPlan) -> tuple[str, ...]:
     return tuple(sorted(set(plan.terms), key=len, reverse=True))
 
 
-def entity_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
-    """Sentences whose subject is the asked-about body, per paragraph of each retrieved article."""
+def entity_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None = None) -> list[Quote]:
+    """Sentences whose subject is the asked-about body, per paragraph of each retrieved article.
+
+    Where the body is the subject of most of what was retrieved (人大常委会 in its own rules), the
+    question's other words decide which of those sentences answer it.
+    """
     forms = entity_forms(plan)
     quotes: list[Quote] = []
-    for hit in hits:
+    for rank, hit in enumerate(hits):
         for number, picked in entity_sentences(hit.clause, forms).items():
-            quotes.append(Quote(_cited_unit(hit.clause, number), "".join(picked)))
+            text = with_stem(hit.clause, number, "".join(picked))
+            quotes.append(Quote(_cited_unit(hit.clause, number), text, rank))
+    if matcher is not None and len({q.clause.article_key for q in quotes}) > MAX_ARTICLES:
+        others = [w for w in matcher.words if w != plan.entity]
+        if others:
+            scored = [(matcher.score_words(q.text, others), q) for q in quotes]
+            best = max(s for s, _ in scored)
+            if best > 0:
+                quotes = [q for s, q in scored if s >= 0.6 * best]
     return quotes
 
 
@@ -156,7 +189,7 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
     for best, clause, _ in candidates:
         top_in_doc[clause.doc_id] = max(best, top_in_doc.get(clause.doc_id, 0.0))
     quotes: list[Quote] = []
-    for best, clause, scored in candidates:
+    for rank, (best, clause, scored) in enumerate(candidates):
         # Each decision words things its own way: an article is judged against the best of its own
         # decision, and the decision against the best overall.
         if best < max(MIN_SENTENCE_COVERAGE, ARTICLE_RATIO * top_in_doc[clause.doc_id], DOC_RATIO * top):
@@ -166,7 +199,40 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
         for number, sentence in keep:
             by_paragraph.setdefault(number, []).append(sentence)
         for number, picked in by_paragraph.items():
-            quotes.append(Quote(_cited_unit(clause, number), "".join(picked)))
+            text = with_stem(clause, number, "".join(picked))
+            quotes.append(Quote(_cited_unit(clause, number), text, rank + (1.0 - best)))
+    return quotes
+
+
+def ranked_quotes(hits: list[Hit], matcher: TermMatcher) -> list[Quote]:
+    """A question in other words than the text's: the best-ranked clauses, each its most covering paragraph.
+
+    Retrieval (meaning as well as words) ranked them and the answerability model accepted them; the
+    quote is the paragraph, so what is shown is what was judged.
+    """
+    quotes = []
+    for rank, hit in enumerate(h for h in hits if h.clause.kind in ("article", "preamble")):
+        if len(quotes) >= FALLBACK_ARTICLES:
+            break
+        clause = hit.clause
+        paragraphs = clause.paragraphs or (clause.text,)
+        scores = [matcher.score(p) if matcher.words else 0.0 for p in paragraphs]
+        number = 1 + max(range(len(paragraphs)), key=lambda i: (scores[i], -i))
+        picked = [s for n, s in sentences_of(clause) if n == number][:4]
+        if picked:
+            quotes.append(Quote(_cited_unit(clause, number), with_stem(clause, number, "".join(picked)), rank))
+    return quotes
+
+
+def article_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
+    """「第五条说了什么」: the whole article each looked-up document has under that number."""
+    quotes = []
+    for rank, hit in enumerate(hits):
+        clause = hit.clause
+        if "lookup" in hit.scores and clause.kind == "article" and clause.article == plan.article:
+            for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
+                body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
+                quotes.append(Quote(_cited_unit(clause, number), body.strip(), rank + number / 100))
     return quotes
 
 
@@ -174,24 +240,27 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     """The closing clause (施行, 废止) or the 题注 (通过) of each decision in scope."""
     wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
     quotes = []
-    for hit in hits:
+    for rank, hit in enumerate(hits):
         clause = hit.clause
-        if clause.kind == wanted:
-            sentences = [s for _, s in sentences_of(clause)]
-            if plan.intent == "effective":
-                sentences = [s for s in sentences if "施行" in s or "生效" in s] or sentences
-            elif plan.intent == "repeal":
-                sentences = [s for s in sentences if "废止" in s or "失效" in s]
-            if sentences:
-                quotes.append(Quote(clause, "".join(sentences)))
+        if "lookup" not in hit.scores and clause.kind != wanted:
+            continue
+        sentences = [s for _, s in sentences_of(clause)]
+        if plan.intent == "effective":
+            sentences = [s for s in sentences if "施行" in s or "生效" in s] or sentences
+        elif plan.intent == "repeal":
+            sentences = [s for s in sentences if "废止" in s or "失效" in s or "停止执行" in s]
+        if sentences:
+            quotes.append(Quote(clause, "".join(sentences), rank))
     return quotes
 
 
 def group_by_document(quotes: list[Quote]) -> list[Section]:
+    """Sections in order of their best quote; within one, quotes by relevance, the weakest cut first."""
+    ordered = sorted(quotes, key=lambda q: q.rank)
     order: list[str] = []
     grouped: dict[str, list[Quote]] = {}
     titles: dict[str, str] = {}
-    for quote in quotes:
+    for quote in ordered:
         doc = quote.clause.doc_id
         if doc not in grouped:
             order.append(doc)
@@ -199,11 +268,7 @@ def group_by_document(quotes: list[Quote]) -> list[Section]:
             titles[doc] = quote.clause.doc_title
         if all(q.clause.clause_id != quote.clause.clause_id for q in grouped[doc]):
             grouped[doc].append(quote)
-    sections = []
-    for doc in order[:MAX_ARTICLES]:
-        ordered = sorted(grouped[doc], key=lambda q: (q.clause.ordinal, q.clause.paragraph or 0))
-        sections.append(Section(titles[doc], doc, tuple(ordered[:MAX_ARTICLES])))
-    return sections
+    return [Section(titles[doc], doc, tuple(grouped[doc][:MAX_ARTICLES])) for doc in order[:MAX_ARTICLES]]
 
 
 def metadata_lead(plan: QueryPlan, document: Document) -> str:
@@ -230,43 +295,109 @@ def _cn_date(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
 
-def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Document], scope: list[str]) -> str:
+FIGURE_RE = re.compile(
+    r"(?<!第)(?:[0-9０-９]+(?:\.[0-9]+)?|[一二三四五六七八九十百千万两]+)(?:个)?(?:工作日|日|天|个月|月|年|周|小时|元|万元|亿元|倍|人|名|次|%|％)(?:以内|内|以上|以下)?"
+    r"|百分之[一二三四五六七八九十百点]+")
+BODY_RE = re.compile(r"[\u4e00-\u9fff]{0,8}?(?:人民政府|人民法院|人民检察院|委员会|常委会|主任会议|机关|部门|机构|法院|检察院)")
+
+
+def _facts(section: Section) -> tuple[dict[str, Quote], dict[str, Quote]]:
+    """(figure → the quote stating it, body → the quote naming it) for one side of a comparison."""
+    figures: dict[str, Quote] = {}
+    bodies: dict[str, Quote] = {}
+    for quote in section.quotes:
+        for match in FIGURE_RE.finditer(quote.text):
+            figures.setdefault(match.group(0), quote)
+        for match in BODY_RE.finditer(quote.text):
+            name = match.group(0)
+            for lead in ("应当", "由", "向", "经", "对", "和", "与", "及", "并", "的", "或者", "或"):
+                name = name.split(lead)[-1]
+            if len(name) >= 4:
+                bodies.setdefault(name, quote)
+    return figures, bodies
+
+
+def differences(sections: list[Section], titles: dict[str, str]) -> list[str]:
+    """Sentences stating what differs between the compared documents: the figures and deadlines each
+    states, the bodies one names and another does not. Every side is cited."""
+    if len(sections) < 2:
+        return []
+    facts = [(section, *_facts(section)) for section in sections]
+    lines = []
+    stated = [(s, f) for s, f, _ in facts if f]
+    if stated and any(set(f) != set(stated[0][1]) for _, f in stated) or 0 < len(stated) < len(facts):
+        parts = []
+        for section, figures, _ in facts:
+            name = f"《{titles.get(section.doc_id, section.document_title)}》"
+            if figures:
+                shown = list(figures.items())[:3]
+                parts.append(name + "载明" + "、".join(f"「{fig}」{marker(q.clause, titles.get(section.doc_id))}" for fig, q in shown))
+            else:
+                parts.append(name + "所摘条文未载明具体数字或期限")
+        lines.append("- 数字与期限：" + "；".join(parts) + "。")
+    named = [set(b) for _, _, b in facts]
+    if len(named) > 1 and any(n != named[0] for n in named):
+        parts = []
+        for (section, _, bodies), names in zip(facts, named):
+            others = set().union(*(n for n in named if n is not names))
+            only = [b for b in bodies if b not in others][:4]
+            if only:
+                name = f"《{titles.get(section.doc_id, section.document_title)}》"
+                parts.append(name + "另提及" + "、".join(f"{b}{marker(bodies[b].clause, titles.get(section.doc_id))}" for b in only))
+        if parts:
+            lines.append("- 涉及的机关：" + "；".join(parts) + "。")
+    return lines
+
+
+def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Document], scope: list[str],
+           titles: dict[str, str]) -> str:
     """Markdown: an opening line, then one block per decision with quoted bullets and markers."""
     lines: list[str] = []
     if plan.intent in ("effective", "adoption", "repeal", "basis"):
         for section in sections:
             lines.append(f"- {metadata_lead(plan, documents[section.doc_id])}")
             for quote in section.quotes:
-                lines.append(f"  > {quote.text}{marker(quote.clause, documents[section.doc_id].doc_type)}")
+                lines.append(f"  > {quote.text}{marker(quote.clause, titles.get(section.doc_id))}")
         return "\n".join(lines)
-    subject = f"关于{plan.entity}" if plan.entity else "相关"
-    lines.append(f"现有决定中{subject}的规定如下（原文摘录）：")
+    if plan.intent == "article":
+        lines.append(f"第{to_chinese_numeral(plan.article)}条原文如下：")
+    else:
+        subject = f"关于{plan.entity}" if plan.entity else "相关"
+        lines.append(f"现有决定中{subject}的规定如下（原文摘录）：")
     for section in sections:
         lines.append("")
         lines.append(f"**《{section.document_title}》**")
-        doc_type = documents[section.doc_id].doc_type if section.doc_id in documents else None
         for quote in section.quotes:
-            lines.append(f"- {quote.text}{marker(quote.clause, doc_type)}")
-    if plan.compare or len(scope) > 1:
+            lines.append(f"- {quote.text}{marker(quote.clause, titles.get(section.doc_id))}")
+    compared = plan.compare or len(scope) > 1
+    if compared:
         answered = {s.doc_id for s in sections}
         for doc_id in scope:
             if doc_id not in answered and doc_id in documents:
                 lines.append("")
                 lines.append(f"**《{documents[doc_id].title}》**")
                 lines.append("- 未见相关规定。")
+        diff = differences(sections, titles) if plan.compare else []
+        if diff:
+            lines.append("")
+            lines.append("**对照**")
+            lines.extend(diff)
     return "\n".join(lines)
 
 
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
-           scope: list[str] | None = None) -> str | None:
+           scope: list[str] | None = None, titles: dict[str, str] | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
     if plan.intent in ("effective", "adoption", "repeal", "basis"):
         quotes = metadata_quotes(plan, hits)
+    elif plan.intent == "article":
+        quotes = article_quotes(plan, hits) or topic_quotes(plan, hits, matcher)
     elif plan.intent == "entity":
-        quotes = entity_quotes(plan, hits) or topic_quotes(plan, hits, matcher)
+        quotes = entity_quotes(plan, hits, matcher) or topic_quotes(plan, hits, matcher)
     else:
         quotes = topic_quotes(plan, hits, matcher)
     if not quotes:
+        quotes = ranked_quotes(hits, matcher)
+    if not quotes:
         return None
-    return render(plan, group_by_document(quotes), documents, scope or [])
-
+    return render(plan, group_by_document(quotes), documents, scope or [], titles or {})

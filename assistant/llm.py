@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.analysis import QueryPlan
+from assistant.documents import DocumentTable
 from assistant.citations import LABEL_RE, MARKER_RE, marker
 from assistant.errors import LLMError
 from assistant.settings import PROJECT_ROOT, Settings
@@ -42,6 +43,12 @@ class LLMResult:
     dropped: int  # references to sources that do not exist, and article numbers no source has
 
 
+def _titles(documents: dict[str, Document]) -> dict[str, str]:
+    """The unique short titles citation markers use (the same as the Assistant's)."""
+    table = DocumentTable(documents)
+    return {d: table.short_title(d) for d in documents}
+
+
 def _escape(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
@@ -50,8 +57,7 @@ def format_sources(hits: list[Hit], documents: dict[str, Document]) -> str:
     blocks = []
     for number, hit in enumerate(hits, start=1):
         clause = hit.clause
-        doc_type = documents[clause.doc_id].doc_type if clause.doc_id in documents else None
-        cite = marker(clause, doc_type).strip("〔〕")
+        cite = marker(clause, _titles(documents).get(clause.doc_id)).strip("〔〕")
         if len(clause.paragraphs) > 1:
             body = "\n".join(f"（第{i}款）{_escape(p)}" for i, p in enumerate(clause.paragraphs, start=1))
         else:
@@ -77,8 +83,7 @@ def to_markers(text: str, sources: list[Clause], documents: dict[str, Document])
                 dropped += 1
                 return ""
             clause = clause.paragraph_view(n)
-        doc_type = documents[clause.doc_id].doc_type if clause.doc_id in documents else None
-        return marker(clause, doc_type)
+        return marker(clause, _titles(documents).get(clause.doc_id))
 
     text = SOURCE_REF_RE.sub(convert, text)
     known = {c.label for c in sources if c.kind == "article"}

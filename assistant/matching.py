@@ -43,6 +43,11 @@ class TermMatcher:
         bigrams = tokenize(word)
         return 0.5 * sum(b in text for b in bigrams) / len(bigrams) if len(bigrams) > 1 else 0.0
 
+    def score_words(self, text: str, words: list[str]) -> float:
+        """`score` over some of the question's words only."""
+        total = sum(self.weights[w] for w in words)
+        return sum(self.weights[w] * self.found(w, text) for w in words) / total if total else 0.0
+
     def score(self, text: str) -> float:
         """Weighted share of the question's words that `text` covers, 0..1."""
         total = sum(self.weights.values())

@@ -55,6 +55,7 @@ class Answer:
     dropped_citations: int = 0  # citations removed by verification (named no retrieved clause)
     notice: str | None = None  # e.g. "LLM endpoint failed; extractive answer shown"
     sources: tuple[Clause, ...] = field(default=(), repr=False, compare=False)  # the clauses shown to the answerer
+    debug: dict = field(default_factory=dict, repr=False, compare=False)  # intent, its confidence, answerability, threshold, scope
 
     @property
     def source_keys(self) -> set[tuple[str, str]]:
@@ -70,4 +71,5 @@ class Answer:
             "query": self.query,
             "dropped_citations": self.dropped_citations,
             "notice": self.notice,
+            "debug": self.debug,
         }

@@ -1,0 +1,109 @@
+"""Which indexed documents a question names, and a short title that names each one unambiguously.
+
+A document is named by the distinctive part of its title: 「耕地占用税」 names one 北京 决定,
+「检察机关法律监督」 names the three procuratorial decisions. Distinctive = character bigrams of the
+title core (region, issuing body and boilerplate removed) that few titles share, weighted by how
+few (title-level IDF). Short titles (〔《北京…耕地占用税…决定》第三条〕) are unique among the
+documents an answer cites, so a citation marker always resolves to one document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ingest.records import Document
+from ingest.tokenize import tokenize
+
+BOILERPLATE = re.compile(
+    r"人民代表大会常务委员会|人民代表大会|人大常委会|常务委员会|最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|"
+    r"第[一二三四五六七八九十]+届|关于|的决定$|的决议$|的规定$|的解释$|办法$|决定$|决议$|规定$|解释$|修改|"
+    r"若干问题|适用法律|具体应用法律|应用法律|进一步|加强|全面|促进和保障|[《》〈〉“”\s]"
+)
+DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
+MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
+MIN_NAMED_MASS = 5.5  # summed IDF of matched distinctive bigrams: at least two rare bigrams (a 3-character phrase)
+
+
+def short_region(region: str) -> str:
+    """西藏自治区 → 西藏, 呼和浩特市 → 呼和浩特, 山东省 → 山东 (how people say it)."""
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "省", "市", "县", "盟"):
+        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
+            return region[: -len(suffix)]
+    return region
+
+
+def title_core(document: Document) -> str:
+    title = document.title
+    for form in (document.region, short_region(document.region or "")):
+        if form and form != "全国":
+            title = title.replace(form, "")
+    return BOILERPLATE.sub("", title)
+
+
+@dataclass(frozen=True)
+class NamedDocuments:
+    doc_ids: tuple[str, ...]  # best first
+    mass: float  # evidence for the best one (summed IDF of its matched distinctive bigrams)
+
+
+class DocumentTable:
+    """The indexed documents, with what it takes to find the ones a question names."""
+
+    def __init__(self, documents: dict[str, Document]):
+        self.documents = documents
+        self._order = sorted(documents, key=lambda d: (documents[d].region or "", documents[d].title, d))
+        self._cores = {d: set(tokenize(title_core(documents[d]))) for d in self._order}
+        df = Counter(b for bigrams in self._cores.values() for b in bigrams)
+        n = max(1, len(documents))
+        self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
+        self._short = self._unique_short_titles()
+
+    def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
+        """Documents whose distinctive title words the text contains (within `within`, if given)."""
+        asked = set(tokenize(text))
+        pool = [d for d in self._order if within is None or d in within]
+        mass = {d: sum(self._idf.get(b, 0.0) for b in self._cores[d] & asked) for d in pool}
+        best = max(mass.values(), default=0.0)
+        if best < MIN_NAMED_MASS:
+            return NamedDocuments((), best)
+        chosen = sorted((d for d in pool if mass[d] >= 0.75 * best), key=lambda d: (-mass[d], self._order.index(d)))
+        return NamedDocuments(tuple(chosen), best)
+
+    def of_type(self, text: str, pool: list[str]) -> list[str]:
+        """Narrow `pool` to the documents of the type the text names (「山东的决议」), when that leaves any."""
+        types = [t for t in DOC_TYPE_WORDS if t in text]
+        if len(types) != 1:
+            return pool
+        narrowed = [d for d in pool if (self.documents[d].doc_type or "") == types[0]]
+        return narrowed or pool
+
+    def short_title(self, doc_id: str) -> str:
+        return self._short.get(doc_id) or self.documents[doc_id].title
+
+    def _unique_short_titles(self) -> dict[str, str]:
+        """《西藏…决定》 where that is unique; else the distinctive core joins it (《北京…耕地占用税…决定》)."""
+        first: dict[str, str] = {}
+        for d in self._order:
+            first[d] = _plain_short(self.documents[d])
+        clashes = Counter(first.values())
+        out = {}
+        for d in self._order:
+            doc = self.documents[d]
+            if clashes[first[d]] == 1 or len(doc.title) <= 16:
+                out[d] = first[d] if len(doc.title) > 16 else doc.title
+                continue
+            core = title_core(doc)
+            head = first[d].split("…")[0]
+            out[d] = f"{head}…{core[:12]}…{doc.doc_type or doc.title[-2:]}"
+        # Cores cut at 12 characters can still clash (two long amendment titles): fall back to the title.
+        counts = Counter(out.values())
+        return {d: (t if counts[t] == 1 else self.documents[d].title) for d, t in out.items()}
+
+
+def _plain_short(document: Document) -> str:
+    region = document.region
+    head = short_region(region) if region and region != "全国" else document.title[:6]
+    return f"{head}…{document.doc_type or document.title[-2:]}"
