@@ -148,7 +148,8 @@ class Question:
     def from_dict(cls, data: object, where: str = "question", source: str = "") -> Question:
         if not isinstance(data, dict):
             raise QuestionSetError(f"{where}: expected a JSON object, got {type(data).__name__}")
-        known = {"id", "question", "type", "gold", "also", "history", "must_include", "expect_refusal", "filters"}
+        known = {"id", "question", "type", "gold", "also", "history", "must_include", "expect_refusal", "filters",
+                 "note", "trap"}  # note/trap: the writer's remarks, not scored
         extra = set(data) - known
         if extra:
             raise QuestionSetError(f"{where}: unknown keys {sorted(extra)}")
