@@ -44,8 +44,10 @@ def report_file(path: Path) -> dict:
         flags.append("long-clause")
     if preamble_len / body_len > PREAMBLE_SHARE:
         flags.append("preamble>50%")
+    # an annex (附件) after the last article may number its own lines; the 施行条款 may not
     if closings and (closings[-1] != len(clauses) - 1 or any(
-            NUMBERED_LINE.match(line) for i in closings for line in clauses[i].text.split("\n")[1:])):
+            NUMBERED_LINE.match(line) for i in closings if clauses[i].label != "附件"
+            for line in clauses[i].text.split("\n")[1:])):
         flags.append("closing-not-last")
     if not numbers:
         flags.append("no-articles")
