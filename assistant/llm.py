@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from assistant.analysis import QueryPlan
 from assistant.citations import LABEL_RE, MARKER_RE, marker
 from assistant.errors import LLMError
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROMPTS_DIR, Settings
 from ingest.numerals import to_chinese_numeral
 from ingest.records import Clause, Document
 from store.records import Hit
 
 log = logging.getLogger(__name__)
 
-PROMPTS = PROJECT_ROOT / "prompts"
+PROMPTS = PROMPTS_DIR
 SOURCE_REF_RE = re.compile(r"\[S(\d+)(?:[-–—](\d+))?\]")
 NOT_FOUND = "未找到相关规定"
 
