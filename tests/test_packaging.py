@@ -87,3 +87,17 @@ def test_console_script_lists_its_commands_and_rejects_bad_settings(installed):
     bad = subprocess.run([str(installed["script"]), "ask", "x"], capture_output=True, text=True,
                          env={**installed["env"], "JUEDING_K": "abc"}, cwd=installed["cwd"])
     assert bad.returncode != 0 and "JUEDING_K='abc'" in bad.stderr
+
+
+def test_console_script_in_llm_mode_sends_the_packaged_prompt(installed):
+    from llm_server import ScriptedLLM
+
+    with ScriptedLLM() as llm:
+        llm.replies = ["- 公安机关应当及时办理检察机关移送的涉嫌犯罪线索。[S1]"]
+        env = {**installed["env"], "JUEDING_LLM_BASE_URL": llm.base_url, "JUEDING_LLM_MODEL": "scripted"}
+        result = _run([str(installed["script"]), "ask", "公安机关需配合哪些事项", "--mode", "llm", "--json"],
+                      env=env, cwd=installed["cwd"], timeout=600)
+        answer = json.loads(result.stdout)
+        system = llm.requests[-1]["messages"][0]["content"]
+    assert answer["mode"] == "llm" and not answer["refused"] and answer["citations"]
+    assert system == (ROOT / "prompts" / "answer_system.md").read_text(encoding="utf-8")
