@@ -458,6 +458,7 @@ class ClauseIndex:
         """Write a prepared batch: vectors, then records + manifest + generation in one transaction."""
         with self._write_lock(f"commit {len(batch)} document(s)"):
             work = self._load_manifest()  # what other writers committed meanwhile counts
+            counts = SyncReport()  # added to `report` once committed
             change = Change()
             upserts, deletes, outcomes = [], [], []
             for item in batch:
@@ -470,15 +471,15 @@ class ClauseIndex:
                 if existing is not None and existing.content_hash == document.content_hash and (
                         existing.n_chunks or not item.want_dense):
                     outcome = "unchanged"  # already there (perhaps committed by another writer just now)
-                    report.unchanged += 1
+                    counts.unchanged += 1
                 else:
                     if item.want_dense and item.vectors is None:  # it was there when prepared, gone now
                         item.vectors = self._embed(document, clauses, work, item.counted)
                     outcome = "replaced" if existing is not None or (old_id and old_id != doc_id) else "added"
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-                    report.clauses += len(clauses)
-                    report.embedded += item.counted.get("embedded", 0)
-                    report.cached += item.counted.get("cached", 0)
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    counts.clauses += len(clauses)
+                    counts.embedded += item.counted.get("embedded", 0)
+                    counts.cached += item.counted.get("cached", 0)
                     n_chunks = len(item.vectors[0]) if item.vectors else 0
                     entry = DocEntry(title=document.title, region=document.region, status=document.status or "",
                                      doc_type=document.doc_type or "", source_key=item.key,
@@ -510,6 +511,8 @@ class ClauseIndex:
             if writer is not None and (deletes or upserts):
                 writer.set_generation(generation)
             work.stored_generation = generation
+        for name in ("added", "replaced", "unchanged", "clauses", "embedded", "cached"):
+            setattr(report, name, getattr(report, name) + getattr(counts, name))
         for key, outcome, doc_id in outcomes:
             report.outcomes.append((key, outcome, doc_id))
             if progress is not None:
