@@ -337,6 +337,7 @@ class ClauseIndex:
     @contextmanager
     def _writing(self):
         """Mark this process as syncing (readers then keep their state until it finishes)."""
+        self._live_writer_markers()  # (clears the markers of killed writers)
         marker = self.index_dir / f"{WRITER_PREFIX}{os.getpid()}"
         try:
             marker.write_text(str(os.getpid()))
@@ -358,16 +359,21 @@ class ClauseIndex:
             return False  # this object's own sync: its progress is picked up by the sync's callers
         if _SYNCING.get(self.index_dir):
             return True
+        return self._live_writer_markers()
+
+    def _live_writer_markers(self) -> bool:
+        """Does another live process mark itself as syncing? Removes the markers of dead ones."""
+        alive = False
         for marker in self.index_dir.glob(f"{WRITER_PREFIX}*"):
             try:
                 pid = int(marker.name[len(WRITER_PREFIX):])
             except ValueError:
                 continue
             if pid_alive(pid):
-                return True
-            if pid != os.getpid():
+                alive = True
+            elif pid != os.getpid():
                 marker.unlink(missing_ok=True)  # left by a killed writer
-        return False
+        return alive
 
     def add(self, parsed: ParsedDocument, source_key: str, *, dense: DenseChoice = True) -> str:
         """Index one parsed document: 'added', 'replaced' or 'unchanged'."""
