@@ -665,7 +665,6 @@ class ClauseIndex:
             "vectors": sum(e.n_chunks for e in docs),
             "embedding_model": manifest.embedding_model,
             "dimension": manifest.dimension,
-            "generation": manifest.stored_generation,
         }
         if verify:
             with self._lock:
