@@ -7,7 +7,7 @@ import sqlite3
 import sys
 import time
 
-from conftest import QUESTIONS, ROOT, env, fingerprint, popen_ingest, run_ingest, stop
+from faults.conftest import QUESTIONS, ROOT, env, fingerprint, popen_ingest, run_ingest, stop
 
 import subprocess
 
