@@ -11,7 +11,10 @@ before launch, or on the first request when `demo` is launched some other way.
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
+import hmac
+import json
 import os
 import re
 import shutil
@@ -20,9 +23,13 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TypedDict, get_type_hints
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -41,6 +48,13 @@ EXAMPLES = [
 ]
 UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 MAX_QUESTION_CHARS = 1000
+MAX_TURNS = 40  # chat turns kept per session (older ones drop out of the state and the panel)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+UPLOADS_PER_REQUEST = int(os.environ.get("JUEDING_UPLOAD_MAX_FILES", "300"))
+UPLOADS_PER_HOUR = int(os.environ.get("JUEDING_UPLOAD_MAX_PER_HOUR", "1000"))
+STAGING_TTL_S = 3600  # staged uploads nobody added are deleted after this
+API_SESSION_IDLE_S = 5.0  # API-only sessions are dropped after this long without a request
+JOB_LOCK_HOLD_S = 0.5  # a web ingest job commits batches sized to hold the index about this long
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
 
 
@@ -55,11 +69,12 @@ class _ReadWriteLock:
         self._cond = threading.Condition()
         self._readers = 0
         self._writing = False
+        self._writers_waiting = 0
 
     @contextmanager
     def read(self):
         with self._cond:
-            while self._writing:
+            while self._writing or self._writers_waiting:  # a waiting writer goes next: no writer starvation
                 self._cond.wait()
             self._readers += 1
         try:
@@ -72,8 +87,12 @@ class _ReadWriteLock:
     @contextmanager
     def write(self):
         with self._cond:
-            while self._writing or self._readers:
-                self._cond.wait()
+            self._writers_waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
             self._writing = True
         try:
             yield
@@ -83,15 +102,74 @@ class _ReadWriteLock:
                 self._cond.notify_all()
 
 
-_config: dict = {"index_dir": None}
-_state: dict = {"assistant": None, "settings": None, "documents": None, "uploads": None}
+_config: dict = {"index_dir": None, "admin_token": None, "host": None, "share": None}
+_state: dict = {"assistant": None, "settings": None, "documents": None, "uploads": None, "job": None}
 _open_lock = threading.Lock()
 _index_lock = _ReadWriteLock()
 
 
-def configure(index_dir: str | None = None) -> None:
-    _config["index_dir"] = index_dir
+def configure(index_dir: str | None = None, *, admin_token: str | None = None, host: str | None = None,
+              share: bool | None = None) -> None:
+    """index_dir; admin_token (else env JUEDING_ADMIN_TOKEN); host/share as launched (else read off `demo`)."""
+    _config.update(index_dir=index_dir, admin_token=admin_token or None, host=host, share=share)
     _state.update(assistant=None, settings=None, documents=None)
+
+
+# ---------------------------------------------------------------------------
+# Who may change the library: enforced here, on the server, inside every handler that changes it
+
+READ_ONLY_MESSAGE = ("文库只读：本服务对外开放且未设置管理员口令，不能上传、加入或删除决定。"
+                     "管理员可在服务器上设置环境变量 JUEDING_ADMIN_TOKEN（或 --admin-token）后重启。")
+BAD_TOKEN_MESSAGE = "管理员口令不正确或未填写，文库未改动。"
+
+
+def _admin_token() -> str | None:
+    return _config["admin_token"] or os.environ.get("JUEDING_ADMIN_TOKEN") or None
+
+
+def is_exposed() -> bool:
+    """Whether the app may be reached beyond this machine: a non-loopback bind address or --share.
+    When it cannot tell (not launched yet, or launched some other way without a host) it says yes."""
+    share = _config["share"] if _config["share"] is not None else bool(getattr(demo, "share", False))
+    host = _config["host"] if _config["host"] is not None else getattr(demo, "server_name", None)
+    if share or not host:
+        return True
+    return str(host).strip().lower() not in LOOPBACK_HOSTS
+
+
+def library_access() -> str:
+    """'token': changes need the admin token; 'open': loopback only, no token set; 'disabled': read-only."""
+    if _admin_token():
+        return "token"
+    return "disabled" if is_exposed() else "open"
+
+
+def check_admin(token) -> str:
+    """Raise gr.Error unless this request may change the library; returns who it is ('管理员' / '本机用户')."""
+    access = library_access()
+    if access == "open":
+        return "本机用户"
+    if access == "disabled":
+        raise gr.Error(READ_ONLY_MESSAGE)
+    expected = _admin_token().encode("utf-8")
+    if not hmac.compare_digest(str(token or "").encode("utf-8"), expected):
+        time.sleep(0.3)  # slows guessing a little; the check itself is constant-time
+        raise gr.Error(BAD_TOKEN_MESSAGE)
+    return "管理员"
+
+
+def access_note() -> str:
+    access = library_access()
+    if access == "open":
+        return render.status_html("本服务只在本机（回环地址）提供：可直接上传、加入或删除决定。")
+    if access == "token":
+        return render.status_html("上传、加入或删除决定需要管理员口令；未填写口令时文库只读，问答不受影响。")
+    return render.status_html(READ_ONLY_MESSAGE, "bad")
+
+
+def _client(request) -> str:
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "unknown")
 
 
 def get_settings():
@@ -149,25 +227,193 @@ def _plain_error(exc: Exception) -> str:
 # The API endpoint
 
 
+class CitationDict(TypedDict):
+    doc_id: str
+    doc_title: str
+    region: str
+    kind: str
+    article: int | None
+    paragraph: int | None
+    label: str
+    text: str
+
+
+class UploadedSource(TypedDict):
+    doc_id: str
+    title: str
+    uploaded_by: str
+    uploaded_at: str
+    file_name: str
+
+
+class AskResult(TypedDict):
+    text: str
+    refused: bool
+    citations: list[CitationDict]
+    mode: str
+    query: str
+    notice: str | None
+    uploaded_sources: list[UploadedSource]
+
+
+class AskStreamChunk(TypedDict):
+    text: str
+    done: bool
+    result: AskResult | None
+
+
+ASK_PARAMETERS = {
+    "question": "The question, in Chinese, at most 1000 characters, e.g. 公安机关需配合哪些事项.",
+    "history": "Earlier turns of the conversation as [[question, answer_text], ...], oldest first; null for none.",
+    "filters": 'Restrict retrieval: {"region": ["西藏自治区", ...], "doc_id": [...]}; null for the whole library.',
+    "mode": '"extractive" (quotes, offline), "llm" (needs a configured LLM) or null for the server default.',
+}
+ASK_RETURNS = ("The answer: text (Markdown with inline 〔…〕 citations), refused (true when the library holds nothing "
+               "that answers), citations (each cited clause once: doc_id, doc_title, region, kind, article, paragraph, "
+               "label, text), mode, query, notice, uploaded_sources (cited documents that users uploaded: not "
+               "official publications).")
+
+
 def ask(
     question: str,
     history: list[list[str]] | None = None,
-    filters: dict | None = None,
+    filters: dict[str, list[str]] | None = None,
     mode: str | None = None,
-) -> dict:
-    """Answer a question from the indexed decisions.
+    request: gr.Request = None,
+) -> AskResult:
+    """Answer a question from the indexed decisions, with verified citations.
 
-    history: earlier turns as [[question, answer_text], ...]; filters: {"region": [...], "doc_id": [...]};
-    mode: "extractive" | "llm" | null. Returns {"text", "refused", "citations": [...], ...}.
+    Parameters:
+        question: the question.
+        history: earlier turns.
+        filters: retrieval filters.
+        mode: answer mode.
+    Returns:
+        {"text", "refused", "citations": [...], "mode", "query", "notice", "uploaded_sources": [...]}
     """
     question = _check_question(question)
-    pairs = [(str(q), str(a)) for q, a in (history or [])]
+    pairs = _api_history(history)
     try:
         with _index_lock.read():
             answer = get_assistant().ask(question, history=pairs or None, filters=filters or None, mode=mode or None)
     except Exception as exc:
         raise gr.Error(_plain_error(exc)) from None
-    return answer.to_dict()
+    finally:
+        _release_api_session(request)
+    return _answer_dict(answer)
+
+
+def ask_stream(
+    question: str,
+    history: list[list[str]] | None = None,
+    filters: dict[str, list[str]] | None = None,
+    mode: str | None = None,
+    request: gr.Request = None,
+) -> Iterator[AskStreamChunk]:
+    """Stream the answer: {"text": the answer so far, "done": false, "result": null} while it is written,
+    then {"text", "done": true, "result": the same dict /ask returns}.
+
+    Parameters:
+        question: the question.
+        history: earlier turns.
+        filters: retrieval filters.
+        mode: answer mode.
+    """
+    question = _check_question(question)
+    pairs = _api_history(history)
+    text = ""
+    try:
+        with _index_lock.read():
+            stream = get_assistant().stream(question, history=pairs or None, filters=filters or None,
+                                            mode=mode or None)
+            for item in stream:
+                if isinstance(item, str):
+                    text += item
+                    yield {"text": text, "done": False, "result": None}
+                else:
+                    result = _answer_dict(item)
+                    yield {"text": result["text"], "done": True, "result": result}
+    except Exception as exc:
+        raise gr.Error(_plain_error(exc)) from None
+    finally:
+        _release_api_session(request)
+
+
+def _api_history(history) -> list[tuple[str, str]]:
+    try:
+        return [(str(q), str(a)) for q, a in (history or [])]
+    except (TypeError, ValueError):
+        raise gr.Error("history 应为 [[问题, 回答], ...]。") from None
+
+
+def _answer_dict(answer) -> dict:
+    data = answer.to_dict()
+    uploads = _uploads_meta()
+    seen, uploaded = set(), []
+    for citation in answer.citations:
+        meta = uploads.get(citation.doc_id)
+        if meta and citation.doc_id not in seen:
+            seen.add(citation.doc_id)
+            uploaded.append({"doc_id": citation.doc_id, "title": citation.doc_title,
+                             "uploaded_by": meta.get("by", ""), "uploaded_at": meta.get("at", ""),
+                             "file_name": meta.get("name", "")})
+    data["uploaded_sources"] = uploaded
+    return data
+
+
+# Gradio keeps a SessionState (~80 KB: a copy of every component's config) per session, up to 10,000 of
+# them. A REST call (/gradio_api/call/ask) is a session of its own, so each question left ~80 KB behind and
+# the GC walked ever more objects (RSS +85 KB/question, throughput −25 % in three rounds). Sessions that
+# only ever called the API hold no state: they are dropped a few seconds after their last request.
+_api_sessions: dict[str, float] = {}
+_api_sessions_lock = threading.Lock()
+_sweeper: dict = {"thread": None}
+
+
+def _release_api_session(request) -> None:
+    session = getattr(request, "session_hash", None)
+    if not session:
+        return
+    with _api_sessions_lock:
+        _api_sessions[session] = time.monotonic()
+        if _sweeper["thread"] is None:
+            _sweeper["thread"] = threading.Thread(target=_sweep_forever, name="api-session-sweeper", daemon=True)
+            _sweeper["thread"].start()
+
+
+def sweep_api_sessions(idle_s: float = API_SESSION_IDLE_S) -> int:
+    """Drop API-only sessions idle for `idle_s`; returns how many were dropped."""
+    holder = getattr(demo, "state_holder", None)
+    if holder is None:
+        return 0
+    now = time.monotonic()
+    with _api_sessions_lock:
+        idle = [s for s, t in _api_sessions.items() if now - t >= idle_s]
+        for session in idle:
+            del _api_sessions[session]
+    dropped = 0
+    with holder.lock:
+        for session in idle:
+            state = holder.session_data.get(session)
+            if state is not None and not state.state_data:  # a browser session with chat state is never touched
+                del holder.session_data[session]
+                holder.time_last_used.pop(session, None)
+                dropped += 1
+    return dropped
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(API_SESSION_IDLE_S / 2)
+        try:
+            sweep_api_sessions()
+        except Exception:  # never let the sweeper die silently on a Gradio change
+            traceback.print_exc()
+
+
+for _fn in (ask, ask_stream):
+    _fn.__annotations__ = get_type_hints(_fn)
+ask_stream.__annotations__["return"] = AskStreamChunk
 
 
 def _check_question(question) -> str:
@@ -186,9 +432,11 @@ def _check_question(question) -> str:
 def chat_messages(turns: list, pending: tuple[str, str] | None = None) -> list[dict]:
     """turns: (question, Answer | error message) pairs; pending: (question, partial text)."""
     messages = []
+    uploads = _uploads_meta()
     for number, (question, answer) in enumerate(turns, start=1):
         messages.append({"role": "user", "content": render.user_html(question)})
-        body = render.error_html(answer) if isinstance(answer, str) else render.answer_html(answer, number)
+        body = render.error_html(answer) if isinstance(answer, str) else (
+            _uploaded_notice(answer, uploads) + render.answer_html(answer, number))
         messages.append({"role": "assistant", "content": body})
     if pending is not None:
         messages.append({"role": "user", "content": render.user_html(pending[0])})
@@ -204,11 +452,31 @@ def sources_panel(turns: list) -> str:
     except Exception:  # the panel still shows the clauses, without dates
         traceback.print_exc()
         documents = {}
+    uploads = _uploads_meta()
+    if uploads:  # an uploaded document says so where its clauses are shown
+        from dataclasses import replace
+
+        documents = {d: (replace(doc, status=_uploaded_label(uploads[d])) if d in uploads else doc)
+                     for d, doc in documents.items()}
     # Errored turns stay as empty slots so that turn numbers match the chips in the chat.
     return render.sources_html([(q, _NO_ANSWER if isinstance(a, str) else a) for q, a in turns], documents)
 
 
 _NO_ANSWER = SimpleNamespace(citations=(), refused=False, query="", sources=())
+
+
+def _uploaded_label(meta: dict) -> str:
+    return f"用户上传（{meta.get('by', '')}，{meta.get('at', '')[:16].replace('T', ' ')}），非官方发布文本"
+
+
+def _uploaded_notice(answer, uploads: dict) -> str:
+    """A line above an answer that quotes uploaded documents: they are user data, not published law."""
+    cited = list(dict.fromkeys(c.doc_id for c in getattr(answer, "citations", ()) if c.doc_id in uploads))
+    if not cited:
+        return ""
+    titles = {c.doc_id: c.doc_title for c in answer.citations}
+    names = "、".join(f"《{render.esc(titles[d])}》（{render.esc(_uploaded_label(uploads[d]))}）" for d in cited)
+    return f'<div class="jd-notice jd-uploaded">注意：以下回答引用了用户上传的文件 {names}，请与官方发布文本核对。</div>'
 
 
 def _history(turns: list) -> list[tuple[str, str]]:
@@ -235,7 +503,7 @@ def _answer(question: str, turns: list, regions, doc_ids, mode):
             answer = "没有得到回答，请重试。"
     except Exception as exc:  # shown in the chat; the conversation goes on
         answer = _plain_error(exc)
-    turns = turns + [(question, answer)]
+    turns = (turns + [(question, answer)])[-MAX_TURNS:]
     yield chat_messages(turns), gr.skip(), sources_panel(turns), turns
 
 
@@ -275,12 +543,27 @@ def _library_outputs() -> tuple:
     n_clauses = sum(e.n_clauses for e in entries)
     status = render.status_html(f"文库已就绪：{len(entries)} 部决定，{n_clauses} 个条款。")
     return (
-        render.library_html(entries),
+        render.library_html(entries) + _uploads_html(entries),
         gr.update(choices=regions),
         gr.update(choices=decisions),
         gr.update(choices=decisions, value=None),
         status,
     )
+
+
+def _uploads_html(entries) -> str:
+    uploads = _uploads_meta()
+    rows = [
+        f"<tr><td>{render.esc(e.document.title)}</td><td>{render.esc(uploads[e.document.doc_id].get('name', ''))}</td>"
+        f"<td>{render.esc(uploads[e.document.doc_id].get('by', ''))}</td>"
+        f"<td class='jd-date-cell'>{render.esc(uploads[e.document.doc_id].get('at', '')[:19].replace('T', ' '))}</td></tr>"
+        for e in entries if e.document.doc_id in uploads
+    ]
+    if not rows:
+        return ""
+    return ("<h4>用户上传的文件（非官方发布文本，内容仅作为资料检索）</h4><div class='jd-table-wrap'>"
+            "<table class='jd-table' id='jd-uploaded'><thead><tr><th>决定名称</th><th>上传文件名</th><th>上传者</th>"
+            f"<th>上传时间（UTC）</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def on_load(progress=gr.Progress()):
@@ -291,7 +574,7 @@ def on_load(progress=gr.Progress()):
         get_assistant(progress=report)
     except Exception as exc:
         message = render.status_html(f"文库无法打开：{_plain_error(exc)}", "bad")
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), message, gr.skip()
+        return (*(gr.skip(),) * 4, message, *(gr.skip(),) * 5)
     settings = get_settings()
     if settings.llm_configured:
         default = "llm" if settings.answer_mode in ("auto", "llm") else "extractive"
@@ -299,13 +582,54 @@ def on_load(progress=gr.Progress()):
     else:
         mode = gr.update(choices=MODE_CHOICES[:1], value="extractive", interactive=False,
                          info="未配置大模型（见 README：JUEDING_LLM_BASE_URL / JUEDING_LLM_MODEL）。")
-    return (*_library_outputs(), mode)
+    access = library_access()
+    writable = access != "disabled"
+    return (*_library_outputs(), mode, access_note(), gr.update(visible=access == "token"),
+            gr.update(interactive=writable), gr.update(interactive=writable))
+
+
+# --- uploads: staged for review in a private temp dir, kept under index_dir/uploads by content hash
 
 
 def _staging_dir() -> Path:
     if _state["uploads"] is None:
         _state["uploads"] = Path(tempfile.mkdtemp(prefix="jueding-uploads-"))
+        atexit.register(shutil.rmtree, _state["uploads"], True)
     return _state["uploads"]
+
+
+def _sweep_staging(max_age_s: float = STAGING_TTL_S) -> None:
+    """Staged files nobody added (the page was closed) go after an hour."""
+    if _state["uploads"] is None:
+        return
+    cutoff = time.time() - max_age_s
+    for path in _state["uploads"].iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _discard(*paths) -> None:
+    for path in paths:
+        if path:
+            Path(path).unlink(missing_ok=True)
+
+
+def _discard_gradio_copy(path) -> None:
+    """Gradio's own copy of an upload (under its upload folder) once we have staged ours."""
+    try:
+        from gradio.utils import get_upload_folder
+
+        folder = Path(get_upload_folder()).resolve()
+        target = Path(path).resolve()
+        if folder in target.parents and target.is_file():
+            target.unlink()
+            if target.parent != folder and not any(target.parent.iterdir()):
+                target.parent.rmdir()
+    except Exception:  # cleaning is best effort; Gradio's delete_cache sweeps what is left
+        pass
 
 
 def _library_dir() -> Path:
@@ -313,6 +637,12 @@ def _library_dir() -> Path:
     path = Path(get_settings().index_dir) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def kept_upload_name(digest: str, suffix: str) -> str:
+    """The kept copy is named by its content alone: a different file never replaces another by name."""
+    suffix = suffix.lower() if suffix.lower() in UPLOAD_SUFFIXES else ".txt"
+    return f"upload-{digest[:32]}{suffix}"
 
 
 def safe_upload_name(original: str, digest: str | None = None) -> str:
@@ -328,21 +658,21 @@ def safe_upload_name(original: str, digest: str | None = None) -> str:
     return f"{stem}-{digest[:10]}{suffix}" if digest else f"{stem}{suffix}"
 
 
-def _stage_upload(path: str, limit_bytes: int) -> tuple[str, Path | None, str | None]:
-    """Copy one upload under a safe name for review. Returns (display name, staged path, error)."""
+def _stage_upload(path: str, limit_bytes: int) -> tuple[str, Path | None, str | None, str | None]:
+    """Copy one upload under a name we choose. Returns (display name, staged path, sha256, error)."""
     display = os.path.basename(str(path))  # Gradio keeps the user's file name as the last part
     suffix = os.path.splitext(display)[1].lower()
     if suffix not in UPLOAD_SUFFIXES:
-        return display, None, f"不支持的文件类型「{suffix or '无扩展名'}」。支持：{'、'.join(UPLOAD_SUFFIXES)}。"
+        return display, None, None, f"不支持的文件类型「{suffix or '无扩展名'}」。支持：{'、'.join(UPLOAD_SUFFIXES)}。"
     size = os.path.getsize(path)
     if size > limit_bytes:
-        return display, None, f"文件过大（{size / 1048576:.1f} MB），上限为 {limit_bytes / 1048576:g} MB。"
+        return display, None, None, f"文件过大（{size / 1048576:.1f} MB），上限为 {limit_bytes / 1048576:g} MB。"
     if size == 0:
-        return display, None, "文件是空的。"
+        return display, None, None, "文件是空的。"
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     staged = _staging_dir() / safe_upload_name(display, digest)
     shutil.copyfile(path, staged)
-    return display, staged, None
+    return display, staged, digest, None
 
 
 def _for_user(message: str, display: str, *paths) -> str:
@@ -356,73 +686,261 @@ def _for_user(message: str, display: str, *paths) -> str:
     return message
 
 
-def on_upload(files):
+_upload_counts: dict[str, deque] = {}
+_upload_counts_lock = threading.Lock()
+
+
+def take_upload_quota(client: str, n: int) -> None:
+    """Per request at most UPLOADS_PER_REQUEST files; per client and hour at most UPLOADS_PER_HOUR."""
+    if n > UPLOADS_PER_REQUEST:
+        raise gr.Error(f"一次最多上传 {UPLOADS_PER_REQUEST} 个文件（本次 {n} 个），请分批上传。")
+    now = time.monotonic()
+    with _upload_counts_lock:
+        for key in [k for k, q in _upload_counts.items() if not q or now - q[-1][0] > 3600]:
+            del _upload_counts[key]
+        log = _upload_counts.setdefault(client, deque())
+        while log and now - log[0][0] > 3600:
+            log.popleft()
+        used = sum(count for _, count in log)
+        if used + n > UPLOADS_PER_HOUR:
+            raise gr.Error(f"上传过于频繁：每小时最多 {UPLOADS_PER_HOUR} 个文件（已上传 {used} 个），请稍后再试。")
+        log.append((now, n))
+
+
+def on_upload(files, token=None, request: gr.Request = None):
     """Parse the uploaded files for review; nothing is indexed yet."""
     if not files:
         return "", [], gr.update(interactive=False)
+    paths = [str(getattr(f, "name", f)) for f in files]
+    try:
+        check_admin(token)
+        take_upload_quota(_client(request), len(paths))
+    except gr.Error:
+        for path in paths:
+            _discard_gradio_copy(path)
+        raise
+    _sweep_staging()
     settings = get_settings()
     assistant = get_assistant()
     items, pending = [], []
-    for f in files:
-        path = getattr(f, "name", f)
-        display, staged, error = _stage_upload(str(path), settings.max_file_bytes)
+    for path in paths:
+        display, staged, digest, error = _stage_upload(path, settings.max_file_bytes)
+        _discard_gradio_copy(path)
         if error is None:
             try:
                 parsed = assistant.preview(staged)
                 items.append({"name": display, "parsed": parsed})
-                pending.append((display, str(staged)))
+                pending.append((display, str(staged), digest))
                 continue
             except Exception as exc:
                 error = _for_user(_plain_error(exc), display, staged)
+                _discard(staged)
         items.append({"name": display, "error": error})
     button = gr.update(interactive=bool(pending), value=f"加入文库（{len(pending)} 个文件）" if pending else "加入文库")
     return render.preview_html(items), pending, button
 
 
-def on_add(pending, progress=gr.Progress()):
-    """Index the reviewed files. An upload with the same (cleaned) name as an earlier one replaces it."""
+def on_clear_upload(pending):
+    for entry in pending or ():
+        _discard(entry[1])
+    return "", [], gr.update(interactive=False, value="加入文库")
+
+
+# --- the uploads' provenance (who, when, original name): a sidecar next to the kept copies
+
+_uploads_lock = threading.Lock()
+_uploads_cache: dict = {"key": None, "data": {}}
+
+
+def _uploads_file() -> Path:
+    return Path(get_settings().index_dir) / "uploads" / "uploads.json"
+
+
+def _uploads_meta() -> dict:
+    """doc_id → {"name", "by", "client", "at", "file", "sha256"} of documents added through the web app."""
+    try:
+        path = _uploads_file()
+        stat = path.stat()
+    except (OSError, ValueError):
+        return {}
+    except Exception:  # settings not readable yet: nothing uploaded that we could know of
+        return {}
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if _uploads_cache["key"] != key:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            traceback.print_exc()
+            data = {}
+        _uploads_cache.update(key=key, data=data if isinstance(data, dict) else {})
+    return _uploads_cache["data"]
+
+
+def _update_uploads(change) -> None:
+    with _uploads_lock:
+        data = dict(_uploads_meta())
+        change(data)
+        path = _uploads_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+# --- adding: a background job; parsing happens per file, each short batch commits under the write lock
+
+
+class IngestJob:
+    def __init__(self, items: list, who: str, client: str):
+        self.items = items  # (display, staged path, sha256)
+        self.who, self.client = who, client
+        self.total = len(items)
+        self.done = 0
+        self.finished = False
+        self.added = self.replaced = self.unchanged = 0
+        self.errors: list[tuple[str, str]] = []  # (display, message)
+        self.failure: str | None = None
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name="ingest-job", daemon=True)
+
+    def progress_html(self) -> str:
+        return render.status_html(
+            f"正在加入文库：{self.done}/{self.total} 个文件（{time.monotonic() - self.started:.0f} 秒；问答照常进行）。")
+
+    def _run(self) -> None:
+        try:
+            self._ingest()
+        except Exception as exc:  # reported in the page; the files already committed stay
+            self.failure = _plain_error(exc)
+        finally:
+            for _, staged, _ in self.items:
+                _discard(staged)
+            self.finished = True
+
+    def _ingest(self) -> None:
+        assistant = get_assistant()
+        library = _library_dir()
+        kept: list[tuple[str, str, Path, bool]] = []  # (display, sha256, kept path, created now)
+        for display, staged, digest in self.items:
+            path = (library / kept_upload_name(digest, Path(staged).suffix)).resolve()
+            created = not path.exists()
+            if created:
+                tmp = path.with_name(path.name + ".part")
+                shutil.copyfile(staged, tmp)
+                os.replace(tmp, path)
+            kept.append((display, digest, path, created))
+        batch, i = 2, 0
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        while i < len(kept):
+            chunk = kept[i:i + batch]
+            started = time.perf_counter()
+            with _index_lock.write():
+                result = assistant.add_paths([str(p) for _, _, p, _ in chunk])
+            held = time.perf_counter() - started
+            by_path = {str(Path(k).resolve()): (outcome, doc_id) for k, outcome, doc_id in result.report.outcomes}
+            failed = {str(Path(p).resolve()): message for p, message in result.errors}
+            records = {}
+            for display, digest, path, created in chunk:
+                if str(path) in failed:
+                    self.errors.append((display, _for_user(failed[str(path)], display, path)))
+                    if created:
+                        _discard(path)
+                    continue
+                outcome, doc_id = by_path.get(str(path), ("", ""))
+                if doc_id:
+                    records[doc_id] = {"name": display, "by": self.who, "client": self.client, "at": now,
+                                       "file": path.name, "sha256": digest}
+            self.added += result.added
+            self.replaced += result.replaced
+            self.unchanged += result.unchanged
+
+            def keep_first(data, records=records):
+                for doc_id, meta in records.items():
+                    data.setdefault(doc_id, meta)  # the first upload of a document is its provenance
+
+            if records:
+                _update_uploads(keep_first)
+            i += len(chunk)
+            self.done = i
+            _library_changed()
+            batch = max(1, min(64, int(len(chunk) * JOB_LOCK_HOLD_S / max(held, 1e-3))))
+            time.sleep(0.05)  # the questions that waited go first
+
+    def report_html(self) -> str:
+        if self.failure:
+            head = [(f"加入中断：{self.failure}（已完成 {self.done}/{self.total} 个文件）", "bad")]
+        else:
+            head = [(f"已加入 {self.added} 部，更新 {self.replaced} 部，未变 {self.unchanged} 部。", "ok")]
+        lines = head + [(f"{display}：{message}", "bad") for display, message in self.errors]
+        return "".join(render.status_html(text, kind) for text, kind in lines)
+
+
+_job_lock = threading.Lock()
+
+
+def start_ingest_job(pending: list, who: str, client: str) -> IngestJob:
+    with _job_lock:
+        current = _state["job"]
+        if current is not None and not current.finished:
+            raise gr.Error(f"另一个加入任务正在进行（{current.done}/{current.total}），请稍后再试。")
+        job = IngestJob([tuple(p) for p in pending], who, client)
+        _state["job"] = job
+        job.thread.start()
+    return job
+
+
+def on_add(pending, token=None, request: gr.Request = None):
+    """Index the reviewed files as a background job; yields its progress, then the report and the library."""
+    who = check_admin(token)
     if not pending:
         gr.Warning("没有可加入的文件。")
-        return (gr.skip(),) * 10
-
-    def report(done, total, desc=""):
-        progress((done, total), desc="正在建立索引")
-
-    progress(0, desc="正在建立索引")
-    names: dict[str, tuple[str, str]] = {}
-    try:
-        with _index_lock.write():
-            for display, staged in pending:
-                kept = (_library_dir() / safe_upload_name(display)).resolve()
-                if str(kept) in names:  # two files of this batch clean to the same name
-                    kept = kept.with_name(Path(staged).name)
-                shutil.copyfile(staged, kept)
-                names[str(kept)] = (display, staged)
-            result = get_assistant().add_paths(list(names), progress=report)
-            for path, _ in result.errors:
-                Path(path).unlink(missing_ok=True)
-    except Exception as exc:
-        message = render.status_html(f"加入失败：{_plain_error(exc)}", "bad")
-        return (message, *(gr.skip(),) * 9)
-    lines = [(f"已加入 {result.added} 部，更新 {result.replaced} 部，未变 {result.unchanged} 部。", "ok")]
-    for path, message in result.errors:
-        display, staged = names.get(str(Path(path).resolve()), (os.path.basename(str(path)), path))
-        lines.append((f"{display}：{_for_user(message, display, path, staged)}", "bad"))
-    report_html = "".join(render.status_html(text, kind) for text, kind in lines)
-    return (report_html, None, "", [], gr.update(interactive=False, value="加入文库"), *_library_outputs())
+        yield (gr.skip(),) * 10
+        return
+    job = start_ingest_job(pending, who, _client(request))
+    idle = gr.update(interactive=False, value="加入文库")
+    yield (job.progress_html(), None, "", [], idle, *(gr.skip(),) * 4, job.progress_html())
+    while not job.finished:
+        time.sleep(0.5)
+        yield (job.progress_html(), *(gr.skip(),) * 8, job.progress_html())
+    yield (job.report_html(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *_library_outputs())
 
 
-def on_remove(doc_id):
-    if not doc_id:
-        return (render.status_html("请先选择要删除的决定。", "bad"), *(gr.skip(),) * 5)
+def remove_document(doc_id: str, admin_token: str | None = None) -> dict:
+    """Remove a decision from the library (needs the admin token when the app is reachable beyond this machine).
+
+    Parameters:
+        doc_id: the document's full id (as listed in the library).
+        admin_token: the admin token configured on the server (JUEDING_ADMIN_TOKEN / --admin-token).
+    Returns:
+        {"doc_id", "title", "removed_clauses"}
+    """
+    check_admin(admin_token)
+    doc_id = str(doc_id or "").strip()
     doc = documents_by_id().get(doc_id)
+    if doc is None:
+        raise gr.Error(f"文库中没有编号为「{doc_id}」的决定（需要完整编号）。")
     try:
         with _index_lock.write():
             removed = get_assistant().remove(doc_id)
             _forget_upload(getattr(doc, "source_path", None))
     except Exception as exc:
-        return (render.status_html(f"删除失败：{_plain_error(exc)}", "bad"), *(gr.skip(),) * 5)
-    message = render.status_html(f"已删除《{doc.title if doc else doc_id}》（{removed} 个条款）。")
+        raise gr.Error(f"删除失败：{_plain_error(exc)}") from None
+    finally:
+        _library_changed()
+    if doc_id in _uploads_meta():
+        _update_uploads(lambda data: data.pop(doc_id, None))
+    return {"doc_id": doc_id, "title": doc.title, "removed_clauses": removed}
+
+
+def on_remove(doc_id, token=None):
+    check_admin(token)
+    if not doc_id:
+        return (render.status_html("请先选择要删除的决定。", "bad"), *(gr.skip(),) * 5)
+    try:
+        removed = remove_document(doc_id, token)
+    except gr.Error as exc:
+        return (render.status_html(exc.message, "bad"), *(gr.skip(),) * 5)
+    message = render.status_html(f"已删除《{removed['title']}》（{removed['removed_clauses']} 个条款）。")
     return (message, *_library_outputs())
 
 
@@ -537,7 +1055,8 @@ THEME = gr.themes.Soft(
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of uploads older than an hour go every 10 minutes, and all at exit.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as demo:
         with gr.Row(elem_classes="jd-header"):
             gr.HTML(
                 "<h1>决定问答</h1><p>检索人大常委会关于加强检察机关法律监督工作的决定，每个要点都标注所依据的条款。</p>"
@@ -598,11 +1117,16 @@ def build_demo() -> gr.Blocks:
                         sources = gr.HTML(render.SOURCES_EMPTY, elem_id="jd-sources")
 
             with gr.Tab("文库", id="library"):
+                access = gr.HTML(elem_id="jd-access")
+                admin_token = gr.Textbox(
+                    label="管理员口令（修改文库时需要）", type="password", visible=False, elem_id="jd-admin-token",
+                    max_lines=1,
+                )
                 library = gr.HTML(elem_id="jd-library")
                 refresh_btn = gr.Button("刷新", size="sm")
                 gr.HTML(
                     "<h3>添加决定</h3><p class='jd-muted'>支持 .md .txt .html .docx .pdf。上传后先显示解析出的条款表供核对，"
-                    "确认后再加入文库。</p>"
+                    "确认后再加入文库。上传的文件在文库和引用中标明「用户上传」，其内容只作为被检索的资料。</p>"
                 )
                 files = gr.File(
                     label="上传决定文件",
@@ -634,20 +1158,36 @@ def build_demo() -> gr.Blocks:
             )
 
         library_out = [library, regions, decisions, remove_pick, status]
-        demo.load(on_load, None, [*library_out, mode], **private)
+        demo.load(on_load, None, [*library_out, mode, access, admin_token, files, remove_btn], **private)
         refresh_btn.click(_library_outputs, None, library_out, **private)
-        files.upload(on_upload, files, [review, pending, add_btn], concurrency_limit=1, **private)
-        files.clear(lambda: ("", [], gr.update(interactive=False, value="加入文库")), None,
-                    [review, pending, add_btn], **private)
-        add_btn.click(on_add, pending, [add_report, files, review, pending, add_btn, *library_out],
+        # Every handler that changes the library checks the admin token itself (check_admin): the
+        # confirm dialog below is a courtesy, not the guard.
+        files.upload(on_upload, [files, admin_token], [review, pending, add_btn], concurrency_limit=1, **private)
+        files.clear(on_clear_upload, pending, [review, pending, add_btn], **private)
+        add_btn.click(on_add, [pending, admin_token], [add_report, files, review, pending, add_btn, *library_out],
                       concurrency_limit=1, **private)
         remove_btn.click(
-            on_remove, remove_pick, [remove_report, *library_out], concurrency_limit=1,
-            js="(d) => (d && window.confirm('确定从文库删除这部决定？') ? d : null)", **private,
+            on_remove, [remove_pick, admin_token], [remove_report, *library_out], concurrency_limit=1,
+            js="(d, t) => (d && window.confirm('确定从文库删除这部决定？') ? [d, t] : [null, t])", **private,
         )
 
         gr.api(ask, api_name="ask", concurrency_limit=16)
+        gr.api(ask_stream, api_name="ask_stream", concurrency_limit=16)
+        gr.api(remove_document, api_name="remove_document", concurrency_limit=1)
+        _describe_api(demo)
     return demo
+
+
+def _describe_api(demo: gr.Blocks) -> None:
+    """Parameter and return descriptions for view_api() (Gradio reads them off the Api components)."""
+    for fn in demo.fns.values():
+        if fn.api_name in ("ask", "ask_stream"):
+            for component, name in zip(fn.inputs, ASK_PARAMETERS, strict=False):
+                component._api_info = {**component._api_info, "additional_description": ASK_PARAMETERS[name]}
+            for component in fn.outputs:
+                component._api_info = {**component._api_info, "description": ASK_RETURNS if fn.api_name == "ask" else
+                                       "While streaming: {text (so far), done: false}; last: {text, done: true, "
+                                       "result: the /ask result}."}
 
 
 demo = build_demo()
@@ -684,10 +1224,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--index-dir", default=None, help="index directory (default: JUEDING_INDEX_DIR or the data dir)")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--admin-token", default=None,
+                        help="token that library changes need (default: env JUEDING_ADMIN_TOKEN). Without one the "
+                             "library is read-only whenever --host is not loopback or --share is on")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    configure(args.index_dir)
+    configure(args.index_dir, admin_token=args.admin_token, host=args.host, share=args.share)
+    access = library_access()
+    print({"open": "文库可修改（仅本机访问，未设管理员口令）",
+           "token": "修改文库需要管理员口令",
+           "disabled": "文库只读：对外开放且未设置管理员口令（JUEDING_ADMIN_TOKEN 或 --admin-token）"}[access],
+          file=sys.stderr)
     settings = get_settings()
     print(f"打开文库：{settings.index_dir}", file=sys.stderr)
     try:

@@ -5,11 +5,13 @@
     a.ask("公安机关需配合哪些事项")
 """
 
+__version__ = "0.1.0"
+
 from assistant.records import Answer, Citation
 from ingest.records import Clause, Document
 from store.records import Hit
 
-__all__ = ["Answer", "Assistant", "Citation", "Clause", "Document", "Hit", "Settings"]
+__all__ = ["__version__", "Answer", "Assistant", "Citation", "Clause", "Document", "Hit", "Settings"]
 
 
 def __getattr__(name: str):

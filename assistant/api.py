@@ -54,6 +54,7 @@ class Assistant:
         self._table: DocumentTable | None = None
         self._tier_cache: tuple[list[str], list[str]] | None = None
         self._weights: dict[str, float] | None = None
+        self._generation: int | None = None  # the index generation the caches above were read at
         self._llm = None
 
     # ------------------------------------------------------------------ opening
@@ -111,7 +112,15 @@ class Assistant:
             self._documents = self._weights = self._tier_cache = self._table = None
         return removed
 
+    def _fresh(self) -> None:
+        """Drop the library caches when the index changed (in this process or another one)."""
+        generation = self.index.generation
+        if generation != self._generation:
+            self._documents = self._weights = self._tier_cache = None
+            self._generation = generation
+
     def _docs(self) -> dict[str, Document]:
+        self._fresh()
         if self._documents is None:
             self._documents = {e.document.doc_id: e.document for e in self.index.documents()}
         return self._documents
@@ -133,6 +142,7 @@ class Assistant:
 
     def _term_weights(self) -> dict[str, float]:
         """IDF of each bigram over the indexed clauses: rare terms count more when matching."""
+        self._fresh()
         if self._weights is None:
             # The keyword index already counts them: reading its counts takes ~0.2 s on 117k clauses,
             # re-tokenising every clause ~10 s (and ~300 MB).
@@ -248,6 +258,7 @@ class Assistant:
         With `ingest add --dense auto` the decisions and the user's own uploads get vectors and bulk
         folders of laws are keyword-only context.
         """
+        self._fresh()
         if self._tier_cache is None:
             entries = self.index.documents()
             primary = [e.document.doc_id for e in entries if e.n_vectors]

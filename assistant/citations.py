@@ -48,7 +48,7 @@ def _parse_label(label: str) -> tuple[str, int | None, int | None]:
         if match.group(3):
             paragraph = int(match.group(3)) if match.group(3).isdigit() else parse_chinese_numeral(match.group(3))
         return "article", article, paragraph
-    kinds = {"序言": "preamble", "题注": "note", "施行条款": "closing", "附件": "closing"}
+    kinds = {"序言": "preamble", "题注": "note", "施行条款": "closing", "附件": "closing", "附注": "closing"}
     return kinds.get(label.strip(), "?"), None, None
 
 
@@ -69,6 +69,8 @@ def resolve(short: str, label: str, sources: list[Clause], titles: dict[str, str
     documents, so a marker names one document or none (never the first of several 《北京…决定》).
     """
     kind, article, paragraph = _parse_label(label)
+    if kind not in ("article", "?"):  # 施行条款 / 附注 / 附件 are all closings: the one so labelled first
+        sources = sorted(sources, key=lambda c: c.label != label.strip())
     for clause in sources:
         if titles.get(clause.doc_id) != short and short != clause.doc_title:
             continue

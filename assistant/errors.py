@@ -12,6 +12,7 @@ from ingest.errors import (  # noqa: F401  (re-exported)
     UnsupportedFileError,
 )
 from store.errors import IndexMismatchError, IndexNotFoundError, StoreError  # noqa: F401
+from assistant.settings import SettingsError  # noqa: F401
 
 
 class AssistantError(Exception):
@@ -29,4 +30,4 @@ class LLMError(AssistantError):
         self.reason = reason or message
 
 
-ProjectError = (IngestError, StoreError, AssistantError)
+ProjectError = (IngestError, StoreError, AssistantError, SettingsError)

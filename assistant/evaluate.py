@@ -42,7 +42,8 @@ from assistant.metrics import (
 )
 from assistant.settings import PROJECT_ROOT
 
-DEFAULT_OUT_ROOT = PROJECT_ROOT / "eval" / "out"
+# eval/out/ of the checkout; from an installed package, eval/out/ under the current directory.
+DEFAULT_OUT_ROOT = (PROJECT_ROOT if (PROJECT_ROOT / "eval").is_dir() else Path(".")) / "eval" / "out"
 
 PLOT_KEYS = ("recall@5", "mrr", "citation_precision", "citation_recall", "refusal_accuracy", "must_include")
 

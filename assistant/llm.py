@@ -13,18 +13,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from langchain_core.prompts import ChatPromptTemplate
+
 from assistant.analysis import QueryPlan
 from assistant.documents import DocumentTable
 from assistant.citations import LABEL_RE, MARKER_RE, marker
 from assistant.errors import LLMError
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROMPTS_DIR, Settings
 from ingest.numerals import to_chinese_numeral
 from ingest.records import Clause, Document
 from store.records import Hit
 
 log = logging.getLogger(__name__)
 
-PROMPTS = PROJECT_ROOT / "prompts"
+PROMPTS = PROMPTS_DIR
 SOURCE_REF_RE = re.compile(r"\[S(\d+)(?:[-–—](\d+))?\]")
 NOT_FOUND = "未找到相关规定"
 
@@ -34,6 +36,18 @@ def load_prompt(name: str) -> str:
     if not path.exists():
         raise LLMError(f"prompt file {path} is missing; restore it from the repository")
     return path.read_text(encoding="utf-8")
+
+
+def answer_prompt() -> ChatPromptTemplate:
+    """System rules (answer_system.md) + the user turn with the sources and the question (answer_user.md)."""
+    return ChatPromptTemplate.from_messages(
+        [("system", load_prompt("answer_system.md")), ("human", load_prompt("answer_user.md"))]
+    )
+
+
+def condense_prompt() -> ChatPromptTemplate:
+    """One user turn (condense.md) with the `history` transcript and the follow-up `question`."""
+    return ChatPromptTemplate.from_messages([("human", load_prompt("condense.md"))])
 
 
 @dataclass(frozen=True)
@@ -132,25 +146,17 @@ class LLMAnswerer:
         return self._model
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
-        from langchain_core.messages import HumanMessage
-
         transcript = "\n".join(f"用户：{q}\n助理：{a[:500]}" for q, a in history[-4:])
-        prompt = load_prompt("condense.md").format(history=transcript, question=question)
+        messages = condense_prompt().invoke({"history": transcript, "question": question})
         try:
-            reply = self._chat().invoke([HumanMessage(content=prompt)])
+            reply = self._chat().invoke(messages)
         except Exception as exc:  # network, HTTP and protocol errors of any client version
             raise _endpoint_error(exc) from exc
         return str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
 
     def stream_answer(self, plan: QueryPlan, hits: list[Hit], documents: dict[str, Document]) -> Iterator[str | LLMResult]:
         """Yield the model's text deltas, then one `LLMResult`."""
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        messages = [
-            SystemMessage(content=load_prompt("answer_system.md")),
-            HumanMessage(content=load_prompt("answer_user.md").format(
-                sources=format_sources(hits, documents), question=_escape(plan.query))),
-        ]
+        messages = answer_prompt().invoke({"sources": format_sources(hits, documents), "question": _escape(plan.query)})
         parts: list[str] = []
         try:
             for chunk in self._chat().stream(messages):

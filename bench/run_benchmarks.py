@@ -40,6 +40,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -364,9 +365,12 @@ def resume_check(paths: list[str], work: Path, dense: str, kill_after: float, re
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     try:
-        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-        docs_at_kill = len(manifest["documents"])
-    except (OSError, ValueError, KeyError):
+        db = sqlite3.connect(index_dir / "records.sqlite")
+        try:
+            docs_at_kill = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
         docs_at_kill = 0
     rerun = run_measured(ingest_cmd(paths, index_dir, dense), work / "resume-rerun")
     figures = parse_ingest_output(rerun["stdout"])
@@ -403,7 +407,7 @@ def run_scale(scale: str, args, out_dir: Path) -> dict:
 
     build_record = work / "ingest.json"
     if "ingest" in args.phases:
-        if args.reuse and (index_dir / "manifest.json").exists() and build_record.exists():
+        if args.reuse and (index_dir / "records.sqlite").exists() and build_record.exists():
             say("ingest: reusing the existing index")
             result["ingest"] = {**json.loads(build_record.read_text()), "reused": True}
         else:

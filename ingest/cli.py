@@ -49,6 +49,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
     except IngestError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except OSError as exc:  # unreadable (permissions), vanished, a directory…
+        print(f"{args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     if args.json:
         payload = {"document": parsed.document.to_dict(), "clauses": [c.to_dict() for c in parsed.clauses],
                    "headings": [{"text": h.text, "level": h.level, "ordinal": h.ordinal} for h in parsed.headings]}
@@ -77,4 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every CLI error is one line; the details go to the log
+        logging.getLogger(__name__).debug("command failed", exc_info=True)
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2

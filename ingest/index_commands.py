@@ -9,6 +9,8 @@ import argparse
 import sys
 import time
 
+MIN_PREFIX = 8  # characters of a doc_id `remove` accepts as a prefix
+
 
 def register(subparsers) -> None:
     add = subparsers.add_parser("add", help="parse and index files or folders (unchanged files are skipped)")
@@ -27,7 +29,8 @@ def register(subparsers) -> None:
     lst.add_argument("--index-dir")
     lst.set_defaults(func=cmd_list)
 
-    rm = subparsers.add_parser("remove", help="delete a document (by doc_id or a unique prefix) from the index")
+    rm = subparsers.add_parser(
+        "remove", help=f"delete a document (by doc_id or a unique prefix of at least {MIN_PREFIX} characters)")
     rm.add_argument("doc_id", metavar="DOC_ID")
     rm.add_argument("--index-dir")
     rm.add_argument("--chroma-url")
@@ -110,9 +113,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
         with ClauseIndex.open(settings.index_dir, embedding_model=None, chroma_url=settings.chroma_url,
                               create=False) as index:
             entries = {e.document.doc_id: e for e in index.documents()}
-            matches = [d for d in entries if d == args.doc_id] or [d for d in entries if d.startswith(args.doc_id)]
+            wanted = args.doc_id.strip()
+            matches = [d for d in entries if d == wanted]
+            if not matches and len(wanted) < MIN_PREFIX:
+                print(f"error: {args.doc_id!r} is too short: give the full doc_id or at least {MIN_PREFIX} of its "
+                      "first characters (see: python -m ingest list)", file=sys.stderr)
+                return 1
+            matches = matches or [d for d in entries if d.startswith(wanted)]
             if len(matches) != 1:
-                why = "matches several documents" if matches else "is not in the index"
+                why = f"matches {len(matches)} documents" if matches else "is not in the index"
                 print(f"error: {args.doc_id!r} {why} (see: python -m ingest list)", file=sys.stderr)
                 return 1
             n = index.remove(matches[0])

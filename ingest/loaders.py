@@ -23,6 +23,12 @@ from ingest.errors import (
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A .docx is a zip: its declared uncompressed sizes are checked before anything is inflated
+# (zipfile never inflates past the declared size, so a lying header cannot get more).
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024  # all parts together (images included)
+MAX_ZIP_XML = 25 * 1024 * 1024  # the XML parts python-docx parses into memory
+MAX_ZIP_RATIO = 200  # per part larger than 1 MB: uncompressed ÷ compressed
 TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + (".docx", ".pdf")
@@ -95,7 +101,12 @@ _BOMS = (
 
 
 def decode_bytes(data: bytes, name: str = "file") -> tuple[str, str]:
-    """Decode text whose encoding is UTF-8 (±BOM), UTF-16/32 (±BOM) or GB18030/GBK."""
+    """Decode text whose encoding is UTF-8 (±BOM), UTF-16/32 (±BOM) or GB18030/GBK.
+
+    Shift-JIS (Japanese) and Big5 (traditional Chinese) also decode as GB18030 — into garbage — so
+    each legacy decoding is scored by how many of its characters are common CJK text; when Shift-JIS or
+    Big5 reads far better than GB18030 the file is refused with a message naming the encoding.
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -107,29 +118,78 @@ def decode_bytes(data: bytes, name: str = "file") -> tuple[str, str]:
         if utf16:
             return data.decode(utf16), utf16
         raise UnsupportedFileError(f"{name}: binary content (NUL bytes), not a text document")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
         if _plausible_text(text):
-            return text, encoding
+            return text, "utf-8"
+    legacy = _legacy_scores(data)
+    gb = legacy.get("gb18030", -1.0)
+    for encoding, label in (("shift_jis", "Shift-JIS (Japanese)"), ("big5", "Big5 (traditional Chinese)")):
+        score = legacy.get(encoding, -1.0)
+        if score >= 0.2 and score > 1.5 * max(gb, 0.0) + 0.05:
+            raise DecodeError(
+                f"{name}: the text looks {label}-encoded, which is not supported; re-save it as UTF-8")
+    utf16 = _guess_utf16_without_bom(data)  # all-CJK UTF-16 has no NUL bytes
+    if utf16 and legacy.get(utf16, -1.0) > max(gb, 0.0) + 0.1:
+        return data.decode(utf16), utf16
+    if gb >= 0 and _plausible_text(data.decode("gb18030")):
+        return data.decode("gb18030"), "gb18030"
+    if utf16:
+        return data.decode(utf16), utf16
     raise DecodeError(
         f"{name}: not text in UTF-8, UTF-16 or GB18030/GBK; re-save it as UTF-8"
     )
 
 
+# The most frequent characters of Chinese (legal) text, simplified and traditional; a wrong legacy
+# decoding produces rare glyphs and hits few of them.
+_COMMON_CJK = frozenset(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定"
+    "行学法所民得经十三之进着等部度家力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些"
+    "然前外天政四日那社义事平形相全表间样与关各重新线内数正心反明看原又么利比或但质气第向道命此变条只没结解问意建月公"
+    "无系很情者最立代想已通并提直题程展五果料员位入常文总次品式活设及管特件长求头基资边流路级少图山统接知较将组见计别"
+    "手期根论运农指几九区强放决西被干做必战先回则任取据处理世车检察监督诉讼审判议务权责依规县市省自治委常代表"
+    "這個們來為與對發動會國說後經區長問點從現樣門義務權責監督訴訟審判決議員檢察機關條規應當於時實過開體學產"
+)
+_KANA = range(0x3040, 0x3100)
+
+
+def _legacy_scores(data: bytes) -> dict[str, float]:
+    """encoding → share of the decoded non-ASCII characters that are common CJK (kana count for Shift-JIS)."""
+    scores = {}
+    for encoding in ("gb18030", "big5", "shift_jis", "utf-16-le", "utf-16-be"):
+        if encoding.startswith("utf-16") and len(data) % 2:
+            continue
+        try:
+            text = data[:40000].decode(encoding, errors="strict" if len(data) <= 40000 else "ignore")
+        except UnicodeDecodeError:
+            continue
+        wide = [ch for ch in text if not ch.isascii() and not ch.isspace()]
+        if not wide:
+            continue
+        hits = sum(1 for ch in wide if ch in _COMMON_CJK or (encoding == "shift_jis" and ord(ch) in _KANA))
+        if encoding == "shift_jis" and not any(ord(ch) in _KANA for ch in wide):
+            continue  # Japanese without a single kana: not Japanese
+        scores[encoding] = hits / len(wide)
+    return scores
+
+
 def _guess_utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: the byte order whose decoding reads as text, more NULs first."""
+    if len(data) % 2:
+        return None
     even_zeros = data[0::2].count(0) / max(1, len(data[0::2]))
     odd_zeros = data[1::2].count(0) / max(1, len(data[1::2]))
-    for encoding, zeros in (("utf-16-be", even_zeros), ("utf-16-le", odd_zeros)):
-        if zeros > 0.2 or (even_zeros < 0.05 and odd_zeros < 0.05):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if _plausible_text(text):
-                return encoding
+    for encoding, _ in sorted((("utf-16-le", odd_zeros), ("utf-16-be", even_zeros)), key=lambda e: -e[1]):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _plausible_text(text) and "\x00" not in text:
+            return encoding
     return None
 
 
@@ -196,6 +256,7 @@ def _docx_text(data: bytes, name: str) -> str:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise UnsupportedFileError(f"{name}: python-docx is not installed; pip install python-docx") from exc
+    check_zip_container(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -210,6 +271,30 @@ def _docx_text(data: bytes, name: str) -> str:
     if not text.strip():
         raise EmptyDocumentError(f"{name}: the .docx holds no text")
     return text
+
+
+def check_zip_container(data: bytes, name: str) -> None:
+    """Refuse zip bombs from the central directory alone: entry count, total and XML sizes, ratio."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnsupportedFileError(f"{name}: not a readable .docx ({exc.__class__.__name__}); re-save it from Word") from exc
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise UnsupportedFileError(
+            f"{name}: the .docx holds {len(infos)} parts (limit {MAX_ZIP_ENTRIES}); re-save it from Word")
+    total = sum(i.file_size for i in infos)
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith((".xml", ".rels")))
+    if total > MAX_ZIP_UNCOMPRESSED or xml > MAX_ZIP_XML:
+        raise FileTooLargeError(
+            f"{name}: the .docx unpacks to {total / 1048576:.0f} MB ({xml / 1048576:.0f} MB of XML; limits "
+            f"{MAX_ZIP_UNCOMPRESSED / 1048576:.0f} MB and {MAX_ZIP_XML / 1048576:.0f} MB); "
+            "split the document or save it as .txt")
+    for info in infos:
+        if info.file_size > 1048576 and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size):
+            raise FileTooLargeError(
+                f"{name}: part {info.filename!r} inflates {info.file_size // max(1, info.compress_size)}-fold "
+                f"(limit {MAX_ZIP_RATIO}); not a normal Word file, re-save it from Word")
 
 
 def _pdf_text(data: bytes, name: str) -> str:

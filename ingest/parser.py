@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bump when a change to loading, cleaning, segmentation or metadata changes what a file parses to:
 # indexes compare it with what they recorded and re-parse files parsed by an older version.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 
 def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
@@ -105,7 +105,9 @@ def parse_text(
             else:
                 section = text_block
             continue
-        if block.kind == "article":
+        if block.label:
+            label = block.label
+        elif block.kind == "article":
             label = f"第{to_chinese_numeral(block.article)}条{block.suffix or ''}"
         elif block.kind == "closing" and not CLOSING_ANYWHERE_RE.search(text_block):
             label = "附件"

@@ -12,6 +12,7 @@ cross-reference or a quoted 「第十条…」 inside a sentence never becomes a
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -26,6 +27,9 @@ ITEM_RE = re.compile(rf"^([（(][{_N}0-9]+[）)]|[①-⑳]|\d{{1,3}}[.．、](?!
 NOTE_LINE_RE = re.compile(r"^[（(].{0,200}?\d{4}\s*年.{0,200}?(通过|批准|修正|修订|公布|施行|发布).{0,200}[）)]$")
 CLOSING_RE = re.compile(r"^本(决定|决议|条例|规定|办法|细则|规则|法|解释|意见|修正案|通知)(自|从|于|经|所称|的解释权)")
 CLOSING_ANYWHERE_RE = re.compile(r"(起施行|起生效|同时废止)")
+REPUBLISH_RE = re.compile(r"^根据本(决定|决议).{0,200}重新公布")
+INTRO_RE = re.compile(r"(作如下[^。；，：]{0,8}|修改如下|决定如下|规定如下)[：:]$")
+AMEND_RE = re.compile(rf"^(将|删去|删除|在)[^“”]{{0,120}}?(第[{_N}0-9]+条|引言|附件).{{0,40}}?(修改为|删去|删除|增加|作为)")
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Block:
     article: int | None = None
     suffix: str | None = None  # 之一 in 第二百二十四条之一
     level: int = 1  # headings only
+    headed: bool = False  # articles only: its first line is a markdown heading (「## 一、…」)
+    label: str | None = None  # a label other than the kind's own (附注 for 「根据本决定…重新公布」)
     paragraphs: list[str] = field(default_factory=list)
 
 
@@ -45,29 +51,60 @@ class Structure:
     warnings: list[str]
 
 
+def quoted_lines(lines: list[str]) -> set[int]:
+    """Indexes of lines that start inside a quotation “…” (quoted text of an amended law, say).
+
+    Quotes are matched as a stack over the whole text, so a quote spanning lines counts and an
+    unmatched “ or ” (a typo) quotes nothing.
+    """
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    stack: list[int] = []
+    quoted: set[int] = set()
+    for pos, ch in enumerate("\n".join(lines)):
+        if ch == "“":
+            stack.append(pos)
+        elif ch == "”" and stack:
+            begin = stack.pop()
+            first = bisect.bisect_right(starts, begin)
+            last = bisect.bisect_right(starts, pos)
+            quoted.update(range(first, last))
+    return quoted
+
+
 def _number(text: str) -> int | None:
     return int(text) if text.isdigit() else parse_chinese_numeral(text)
 
 
-def choose_scheme(lines: list[str], md_headings: set[int]) -> str:
-    tiao = [_number(m.group(1)) for i, ln in enumerate(lines) if i not in md_headings and (m := TIAO_RE.match(ln))]
+def choose_scheme(lines: list[str], md_headings: set[int], quoted: set[int] | frozenset = frozenset()) -> str:
+    def numbered(rx: re.Pattern, headed: bool | None = False) -> list[tuple[int, int]]:
+        """(line, number) of unquoted lines rx matches; headed: only md headings, only plain lines, or both."""
+        out = []
+        for i, ln in enumerate(lines):
+            if i in quoted or (headed is not None and (i in md_headings) != headed):
+                continue
+            if m := rx.match(ln):
+                out.append((i, _number(m.group(1))))
+        return out
+
+    tiao = [n for _, n in numbered(TIAO_RE)]
     if tiao and tiao[0] == 1:
         return "tiao"
-    cn = [i for i, ln in enumerate(lines) if CN_ENUM_RE.match(ln) and i not in md_headings]
-    arabic = [(i, int(m.group(1))) for i, ln in enumerate(lines) if (m := ARABIC_RE.match(ln)) and i not in md_headings]
+    cn = [i for i, _ in numbered(CN_ENUM_RE)]
+    arabic = numbered(ARABIC_RE)
     arabic_numbers = [n for _, n in arabic]
     arabic_lines = {i for i, _ in arabic}
-    if (
-        cn
-        and len(arabic_numbers) >= 3
-        and arabic_numbers == list(range(1, len(arabic_numbers) + 1))
-        and all(i + 1 in arabic_lines for i in cn)
-    ):
+    arabic_run = len(arabic_numbers) >= 3 and arabic_numbers == list(range(1, len(arabic_numbers) + 1))
+    if cn and arabic_run and all(i + 1 in arabic_lines for i in cn):
         return "parts+arabic"
+    headed = [n for _, n in numbered(CN_ENUM_RE, headed=True)]
+    every_cn = [n for _, n in numbered(CN_ENUM_RE, headed=None)]
+    if headed and cn and every_cn == list(range(1, len(every_cn) + 1)) and not arabic_run:
+        return "cn-headed"  # 「## 一、」 then plain 「二、」「三、」: one run of numbered items, some as headings
     if cn and _number(CN_ENUM_RE.match(lines[cn[0]]).group(1)) == 1:
         return "cn"
-    headed = [_number(m.group(1)) for i, ln in enumerate(lines) if (m := CN_ENUM_RE.match(ln)) and i in md_headings]
-    arabic_run = len(arabic_numbers) >= 3 and arabic_numbers == list(range(1, len(arabic_numbers) + 1))
     if len(headed) >= 2 and headed[0] == 1 and not arabic_run and not (tiao and tiao[0] == 1):
         return "cn-headed"  # 1. items restarting in each section are the sections' items, not articles
     if cn:
@@ -80,17 +117,21 @@ def choose_scheme(lines: list[str], md_headings: set[int]) -> str:
 
 
 def segment(lines: list[str], md_headings: set[int], note_lines: int = 0) -> Structure:
-    scheme = choose_scheme(lines, md_headings)
+    quoted = quoted_lines(lines)
+    scheme = choose_scheme(lines, md_headings, quoted)
     warnings: list[str] = []
     blocks: list[Block] = []
     last_article = 0
+    nested = 0  # the last item of a numbered list restarting at 1 inside the current article
     seen_article = False
     in_closing = False
+    single_change = _single_change_start(lines, quoted, note_lines) if scheme == "none" else None
 
     def open_block(kind: str, line: str, **kw) -> None:
         blocks.append(Block(kind=kind, lines=[line], **kw))
 
-    article_ahead = _article_ahead(lines, scheme)
+    numbers = [(None, None) if i in quoted else _article_number(ln, scheme) for i, ln in enumerate(lines)]
+    article_ahead = _article_ahead(numbers)
     for i, line in enumerate(lines):
         if i < note_lines or (not seen_article and not blocks_of(blocks, "preamble", "heading")
                               and NOTE_LINE_RE.match(line) and i < 4):
@@ -99,20 +140,50 @@ def segment(lines: list[str], md_headings: set[int], note_lines: int = 0) -> Str
             else:
                 open_block("note", line)
             continue
+        if i in quoted:  # quoted text of another instrument: never a heading, article or closing of its own
+            if blocks and blocks[-1].kind != "note":
+                blocks[-1].lines.append(line)
+            else:
+                open_block("preamble", line)
+            continue
         if in_closing:
-            blocks[-1].lines.append(line)
+            if REPUBLISH_RE.match(line) and blocks[-1].label is None:
+                open_block("closing", line, label="附注")  # 根据本决定，《…》作相应修改后，重新公布。
+            else:
+                blocks[-1].lines.append(line)
             continue
         heading_level = _heading_level(line, i, md_headings, scheme)
         if heading_level:
             open_block("heading", line, level=heading_level)
+            if numbers[i][0] is not None and seen_article:
+                nested = numbers[i][0]  # 「## 一、」 of an annex: 二、 after it is the annex's, not an article
             continue
-        number, suffix = _article_number(line, scheme)
+        number, suffix = numbers[i]
         if number is not None and _continues(number, suffix, last_article, scheme):
-            open_block("article", line, article=number, suffix=suffix)
-            last_article = number
+            if scheme == "tiao" and seen_article and number > last_article + 1 and not suffix:
+                warnings.append(f"article numbers skip from {last_article} to {number}: {line[:30]}")
+            open_block("article", line, article=number, suffix=suffix, headed=i in md_headings)
+            last_article, nested = number, 0
             seen_article = True
             continue
-        if seen_article and (CLOSING_RE.match(line) or (CLOSING_ANYWHERE_RE.search(line) and line.startswith("本"))):
+        if number is not None and not suffix and seen_article:
+            if number == nested + 1:
+                nested = number  # a list 一、二、… (or 1. 2. …) restarting inside an article: its items
+            else:
+                # a number opening a line, unquoted, repeating or going back from the last article: a
+                # duplicate or an out-of-order number in the source. Keep it as its own article under its
+                # own number (and say so) rather than merging it into the article before.
+                what = "duplicate" if number == last_article else "out-of-order"
+                warnings.append(f"{what} article number {number} after article {last_article}: {line[:30]}")
+                open_block("article", line, article=number, suffix=suffix, headed=i in md_headings)
+                nested = 0
+                continue
+        if i == single_change:
+            open_block("article", line, article=1)  # a decision making one change: that change is its article
+            last_article = 1
+            seen_article = True
+            continue
+        if seen_article and _is_closing(line) and not _continuation_ahead(numbers, i, last_article, scheme):
             open_block("closing", line)
             in_closing = True
             continue
@@ -133,17 +204,45 @@ def segment(lines: list[str], md_headings: set[int], note_lines: int = 0) -> Str
     if not seen_article:
         warnings.append("no recognisable article numbering: the text is kept as one preamble")
     for block in blocks:
-        block.paragraphs = _paragraphs(block.lines, scheme) if block.kind != "heading" else []
+        block.paragraphs = _paragraphs(block, scheme) if block.kind != "heading" else []
     return Structure(blocks=blocks, scheme=scheme, warnings=warnings)
 
 
-def _article_ahead(lines: list[str], scheme: str) -> list[bool]:
+def _is_closing(line: str) -> bool:
+    return bool(CLOSING_RE.match(line) or (CLOSING_ANYWHERE_RE.search(line) and line.startswith("本")))
+
+
+def _continuation_ahead(numbers: list[tuple[int | None, str | None]], index: int, last: int, scheme: str) -> bool:
+    """Some line after `index` opens the next article: text here cannot be the closing clause."""
+    return any(n is not None and _continues(n, s, last, scheme) for n, s in numbers[index + 1 :])
+
+
+def _single_change_start(lines: list[str], quoted: set[int], note_lines: int) -> int | None:
+    """The line where the one change of an unnumbered amendment decision begins, or None.
+
+    「…作如下修改：」 followed by 「将第十二条修改为：“…”」 (or any text) and then 「本决定自…起施行」: the
+    text between the introduction and the closing sentence is the decision's only article.
+    """
+    body = [i for i in range(note_lines, len(lines)) if i not in quoted]
+    for k, i in enumerate(body):
+        line = lines[i]
+        if AMEND_RE.match(line) and k > 0:
+            return i
+        if INTRO_RE.search(line) and k + 1 < len(body):
+            nxt = body[k + 1]
+            return None if _is_closing(lines[nxt]) else nxt
+        if _is_closing(line):
+            return None
+    return None
+
+
+def _article_ahead(numbers: list[tuple[int | None, str | None]]) -> list[bool]:
     """article_ahead[i]: some line after i carries an article number of this scheme."""
-    ahead = [False] * len(lines)
+    ahead = [False] * len(numbers)
     seen = False
-    for i in range(len(lines) - 1, -1, -1):
+    for i in range(len(numbers) - 1, -1, -1):
         ahead[i] = seen
-        seen = seen or _article_number(lines[i], scheme)[0] is not None
+        seen = seen or numbers[i][0] is not None
     return ahead
 
 
@@ -187,12 +286,16 @@ def _continues(number: int, suffix: str | None, last: int, scheme: str) -> bool:
     return number == last + 1
 
 
-def _paragraphs(lines: list[str], scheme: str) -> list[str]:
+def _paragraphs(block: Block, scheme: str) -> list[str]:
     """Split a block's lines into 款; item lines （一）… stay inside the paragraph that lists them."""
+    lines = block.lines
+    # a section heading (「## 一、…」, or a short title line 「三、强化监督」) is not a 款 of its own
+    titled = block.kind == "article" and scheme == "cn-headed" and (
+        block.headed or _is_heading_continuation(lines[0]))
     paragraphs: list[str] = []
     for i, line in enumerate(lines):
         is_item = i > 0 and ITEM_RE.match(line) and not (scheme == "tiao" and TIAO_RE.match(line))
-        under_heading = i == 1 and scheme == "cn-headed"  # a section heading is not a 款 of its own
+        under_heading = i == 1 and titled
         if (is_item or under_heading) and paragraphs:
             paragraphs[-1] += "\n" + line
         else:

@@ -8,7 +8,10 @@ by callers through `STOPWORD_BIGRAMS` when they need to.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(f"[{_CJK}]+|[A-Za-z]+|[0-9]+(?:\\.[0-9]+)?")
@@ -63,14 +66,55 @@ GENERIC_WORDS = frozenset(
 )
 
 
-def content_words(text: str) -> list[str]:
-    """jieba words of a question that carry its content (≥ 2 characters, not generic), in order."""
+# The jieba user dictionary: these curated terms plus every CJK term of the alias table (store/aliases.txt)
+# and of the entity table (assistant/entities.json), so 公益诉讼, 检察建议, 支持起诉 stay whole.
+# Bump when the dictionary's sources or rules change. The keyword index does not depend on it (BM25 uses
+# `tokenize`, character bigrams); `content_words` is query-side only.
+JIEBA_DICT_VERSION = 1
+LEGAL_TERMS_FILE = Path(__file__).with_name("legal_terms.txt")
+_ROOT = Path(__file__).resolve().parent.parent
+_TABLES = (_ROOT / "store" / "aliases.txt", _ROOT / "assistant" / "entities.json")
+_TERM = re.compile(f"[{_CJK}]{{2,12}}")
+
+
+def user_dictionary() -> list[str]:
+    """The terms of the jieba user dictionary, in first-seen order."""
+    candidates: list[str] = []
+    for raw in LEGAL_TERMS_FILE.read_text(encoding="utf-8").splitlines():
+        candidates.append(raw.split("#", 1)[0].strip())
+    aliases, entities = _TABLES
+    if aliases.exists():
+        for raw in aliases.read_text(encoding="utf-8").splitlines():
+            candidates.extend(re.split(r"[/=]", raw.split("#", 1)[0]))
+    if entities.exists():
+        for key, forms in json.loads(entities.read_text(encoding="utf-8")).items():
+            if not key.startswith("_"):
+                candidates.extend([key, *forms.get("question", []), *forms.get("text", [])])
+    return list(dict.fromkeys(t.strip() for t in candidates if _TERM.fullmatch(t.strip())))
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """A jieba tokenizer of our own with the user dictionary (built on first use; jieba's global one is left as is)."""
     import jieba
 
     jieba.setLogLevel(60)
-    words = []
-    for word in jieba.lcut(text):
+    segmenter = jieba.Tokenizer()
+    for term in user_dictionary():
+        segmenter.add_word(term)
+    return segmenter
+
+
+def words(text: str) -> list[str]:
+    """jieba words of `text`, the legal terms of the user dictionary kept whole."""
+    return _segmenter().lcut(text)
+
+
+def content_words(text: str) -> list[str]:
+    """jieba words of a question that carry its content (≥ 2 characters, not generic), in order."""
+    words_ = []
+    for word in words(text):
         word = word.strip()
-        if len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and word not in words:
-            words.append(word)
-    return words
+        if len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and word not in words_:
+            words_.append(word)
+    return words_

@@ -18,3 +18,15 @@ class DocumentNotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class IndexBusyError(StoreError):
+    """Another process kept the index's write lock longer than we were willing to wait."""
+
+
+class IndexCorruptError(StoreError):
+    """The index's own database is damaged (derived data is rebuilt instead of raising this)."""
+
+
+class DiskFullError(StoreError):
+    """A write failed for lack of space (or quota)."""

@@ -1,12 +1,15 @@
 """Keyword index: bm25s over `ingest.tokenize.tokenize` (character bigrams), one row per clause.
 
 Derived data: built from the record store for the manifest's documents and saved in a directory
-named by the manifest fingerprint, with a pointer file replaced atomically. When the pointer's
-fingerprint or version differs from the manifest (e.g. after a crash), the index is rebuilt.
+named by the manifest fingerprint, with a pointer file replaced atomically. The pointer records
+the fingerprint and generation it was built from and a checksum of every file; when the
+fingerprint or version differs from the manifest (e.g. after a crash) or a checksum fails (a
+damaged file), the index is rebuilt, never trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -39,6 +42,7 @@ class KeywordIndex:
         self.kind_idx = kind_idx
         self.retriever = retriever
         self.fingerprint = fingerprint
+        self.generation = 0  # the records.sqlite generation it was built at
         self.row_of = {cid: i for i, cid in enumerate(clause_ids)}
 
     def __len__(self) -> int:
@@ -76,31 +80,38 @@ class KeywordIndex:
         return cls(clause_ids, doc_ids, np.asarray(doc_idx, np.int32), np.asarray(kind_idx, np.int8),
                    retriever, fingerprint)
 
-    def save(self, index_dir: Path) -> None:
+    def save(self, index_dir: Path, generation: int = 0) -> None:
         target = index_dir / f"keyword-{self.fingerprint}"
         tmp = index_dir / f".keyword-{self.fingerprint}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self.retriever is not None:
-            self.retriever.save(tmp / "bm25", show_progress=False)
-        (tmp / "rows.json").write_text(
-            json.dumps({"clause_ids": self.clause_ids, "doc_ids": self.doc_ids}), encoding="utf-8")
-        np.save(tmp / "doc_idx.npy", self.doc_idx)
-        np.save(tmp / "kind_idx.npy", self.kind_idx)
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-        pointer = {"version": KEYWORD_VERSION, "fingerprint": self.fingerprint, "params": BM25_PARAMS,
-                   "dir": target.name, "rows": len(self.clause_ids)}
         ptmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
-        ptmp.write_text(json.dumps(pointer), encoding="utf-8")
-        os.replace(ptmp, index_dir / POINTER)
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            tmp.mkdir(parents=True)
+            if self.retriever is not None:
+                self.retriever.save(tmp / "bm25", show_progress=False)
+            (tmp / "rows.json").write_text(
+                json.dumps({"clause_ids": self.clause_ids, "doc_ids": self.doc_ids}), encoding="utf-8")
+            np.save(tmp / "doc_idx.npy", self.doc_idx)
+            np.save(tmp / "kind_idx.npy", self.kind_idx)
+            checksums = _checksums(tmp)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+            pointer = {"version": KEYWORD_VERSION, "fingerprint": self.fingerprint, "generation": generation,
+                       "params": BM25_PARAMS, "dir": target.name, "rows": len(self.clause_ids),
+                       "checksums": checksums}
+            ptmp.write_text(json.dumps(pointer), encoding="utf-8")
+            os.replace(ptmp, index_dir / POINTER)
+        finally:  # a failed save (disk full) leaves no temp files behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            ptmp.unlink(missing_ok=True)
         for old in index_dir.glob("keyword-*"):
             if old.name != target.name:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, index_dir: Path, fingerprint: str | None) -> KeywordIndex | None:
-        """The saved index if it matches `fingerprint` (None: whatever is saved) and this version."""
+        """The saved index if it matches `fingerprint` (None: whatever is saved), this version and
+        its checksums; None otherwise (the caller rebuilds it)."""
         try:
             pointer = json.loads((index_dir / POINTER).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -110,15 +121,20 @@ class KeywordIndex:
         if fingerprint is not None and pointer.get("fingerprint") != fingerprint:
             return None
         fingerprint = pointer.get("fingerprint")
-        folder = index_dir / pointer["dir"]
+        folder = index_dir / str(pointer.get("dir", ""))
         try:
+            if not pointer.get("checksums") or _checksums(folder) != pointer["checksums"]:
+                log.warning("keyword index in %s fails its checksum; rebuilding it", folder)
+                return None
             rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
             retriever = None
             if rows["clause_ids"]:
                 retriever = bm25s.BM25.load(folder / "bm25", show_progress=False)
-            return cls(rows["clause_ids"], rows["doc_ids"], np.load(folder / "doc_idx.npy"),
-                       np.load(folder / "kind_idx.npy"), retriever, fingerprint)
-        except (OSError, ValueError, KeyError) as exc:
+            index = cls(rows["clause_ids"], rows["doc_ids"], np.load(folder / "doc_idx.npy"),
+                        np.load(folder / "kind_idx.npy"), retriever, fingerprint)
+            index.generation = int(pointer.get("generation", 0))
+            return index
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("keyword index in %s unreadable (%s); rebuilding", folder, exc)
             return None
 
@@ -154,6 +170,17 @@ class KeywordIndex:
             kind_mask = kind_ok[self.kind_idx]
             mask = kind_mask if mask is None else mask & kind_mask
         return mask
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        out[path.relative_to(folder).as_posix()] = h.hexdigest()
+    return out
 
 
 def _numpy_builder() -> bool:

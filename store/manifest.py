@@ -1,25 +1,22 @@
-"""The manifest: what the index holds and how it was built. It is the index's source of truth.
+"""The manifest: what the index holds and how it was built, as read from records.sqlite.
 
-A document counts only once its manifest entry is written, and an entry is written only after
-the document's records and vectors are stored; so records left by a crash are invisible and a
-rerun overwrites them. Saved atomically (temp file + os.replace).
+The tables live in the record store (docstore.py) and change only in its `commit` transaction,
+together with the records; this is the in-memory view of one committed generation.
+`stored_generation` is the generation it was read at; `fingerprint()` names its document set
+(and each document's parse), which keys the derived keyword index.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
-import os
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.errors import IndexMismatchError, StoreError
+from store.errors import IndexMismatchError
 
 SCHEMA_VERSION = 1
 _GENERATIONS = itertools.count()
-FILENAME = "manifest.json"
 
 
 @dataclass
@@ -41,33 +38,19 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     documents: dict[str, DocEntry] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)  # source_key -> {"doc_id", "source_hash"}
-    updated_at: float = 0.0
+    stored_generation: int = 0
+    index_id: str = ""
 
     @classmethod
-    def load(cls, index_dir: Path) -> Manifest | None:
-        path = index_dir / FILENAME
-        if not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            data["documents"] = {k: DocEntry(**v) for k, v in data.get("documents", {}).items()}
-            return cls(**data)
-        except (ValueError, TypeError) as exc:
-            raise StoreError(
-                f"the index manifest {path} is unreadable ({exc}); rebuild the index: "
-                f"python -m ingest add --rebuild PATH... --index-dir {index_dir}"
-            ) from exc
-
-    def save(self, index_dir: Path) -> None:
-        self.updated_at = time.time()
-        data = asdict(self)
-        path = index_dir / FILENAME
-        tmp = path.with_name(f".{FILENAME}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=0)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+    def from_snapshot(cls, meta: dict[str, str], entries: dict[str, dict], sources: dict[str, dict]) -> Manifest:
+        dimension = meta.get("dimension")
+        manifest = cls(embedding_model=meta.get("embedding_model", ""),
+                       dimension=int(dimension) if dimension else None,
+                       schema_version=int(meta.get("schema_version", SCHEMA_VERSION)),
+                       documents={k: DocEntry(**v) for k, v in entries.items()}, sources=sources)
+        manifest.stored_generation = int(meta.get("generation", 0))
+        manifest.index_id = meta.get("index_id", "")
+        return manifest
 
     def check(self, embedding_model: str, index_dir: Path) -> None:
         """Raise IndexMismatchError when this index cannot serve `embedding_model`."""
@@ -128,8 +111,7 @@ class Manifest:
         if self._fingerprint is None:
             h = hashlib.blake2b(digest_size=12)
             for doc_id in sorted(self.documents):
-                h.update(doc_id.encode())
-                h.update(b"\n")
+                h.update(f"{doc_id}\x1f{self.documents[doc_id].content_hash}\n".encode())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 

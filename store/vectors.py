@@ -3,6 +3,14 @@
 Vectors are always computed by our own `Embeddings` (the collection has no embedding function:
 Chroma's default one downloads a model). One record per chunk; metadata carries what filters
 need (doc_id, kind, region, status, doc_type) and the clause identity (clause_id, ordinal, article).
+
+One collection per index, named from the index's id (`collection_name`), so indexes sharing a
+Chroma server never see or delete each other's vectors. The collection's metadata names the
+embedding model and the generation of records.sqlite its content was last written for.
+
+An embedded (persistent) client keeps the HNSW graph in memory: after another process writes,
+that copy is stale and queries can fail with "Error finding id". `reopen()` drops this
+process's client for a fresh one, which reads the graph from disk again.
 """
 
 from __future__ import annotations
@@ -17,11 +25,15 @@ from store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "jueding_clauses"
+LEGACY_COLLECTION = "jueding_clauses"  # the one collection every index used before index ids
+
+
+def collection_name(index_id: str) -> str:
+    return f"jueding-{index_id}"
 FILTER_KEYS = ("region", "doc_id", "kind", "status", "doc_type")
 
 
-def make_client(index_dir: Path, chroma_url: str | None):
+def make_client(index_dir: Path, chroma_url: str | None, *, fresh: bool = False):
     import chromadb
     from chromadb.config import Settings
 
@@ -39,6 +51,10 @@ def make_client(index_dir: Path, chroma_url: str | None):
         return client
     path = index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    if fresh:  # chromadb shares one client per path in a process: forget it, so the next one reloads
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
@@ -51,16 +67,57 @@ def chroma_where(filters: dict[str, list[str]] | None) -> dict | None:
 
 
 class VectorStore:
-    def __init__(self, index_dir: Path, chroma_url: str | None = None, collection: str = COLLECTION):
-        self._client = make_client(index_dir, chroma_url)
-        self._name = collection
+    def __init__(self, index_dir: Path, chroma_url: str | None, name: str, embedding_model: str,
+                 *, fresh: bool = False):
+        self._index_dir, self._url = index_dir, chroma_url
+        self._name = name
+        self._model = embedding_model
+        self._client = make_client(index_dir, chroma_url, fresh=fresh)
+        if not chroma_url:
+            self._adopt_legacy()
         self._collection = self._open_collection()
         self._max_batch = self._client.get_max_batch_size()
 
     def _open_collection(self):
         return self._client.get_or_create_collection(
-            self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
+            self._name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": self._model, "generation": 0})
+
+    def _adopt_legacy(self) -> None:
+        """An embedded store under this index dir belongs to this index alone: rename its old collection."""
+        names = {getattr(c, "name", c) for c in self._client.list_collections()}
+        if LEGACY_COLLECTION in names and self._name not in names:
+            log.info("renaming Chroma collection %s to %s", LEGACY_COLLECTION, self._name)
+            self._client.get_collection(LEGACY_COLLECTION).modify(name=self._name)
+
+    def reopen(self) -> None:
+        """A fresh client (see the module docstring): call when another process changed the index."""
+        self._client = make_client(self._index_dir, self._url, fresh=True)
+        self._collection = self._open_collection()
+
+    @property
+    def generation(self) -> int:
+        """The records.sqlite generation this collection was last written for (-1 unknown)."""
+        try:
+            return int((self._collection.metadata or {}).get("generation", -1))
+        except (TypeError, ValueError):
+            return -1
+
+    def set_generation(self, generation: int) -> None:
+        self._collection.modify(metadata={"embedding_model": self._model, "generation": int(generation)})
+
+    def chunk_counts(self) -> dict[str, int]:
+        """{doc_id: number of vectors} over the whole collection (for verification after a crash)."""
+        counts: dict[str, int] = {}
+        offset, step = 0, 5000
+        while True:
+            got = self._collection.get(include=["metadatas"], limit=step, offset=offset)
+            for meta in got["metadatas"]:
+                doc_id = (meta or {}).get("doc_id", "")
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+            if len(got["ids"]) < step:
+                return counts
+            offset += step
 
     def count(self) -> int:
         return self._collection.count()
@@ -76,6 +133,10 @@ class VectorStore:
 
     def delete_doc(self, doc_id: str) -> None:
         self._collection.delete(where={"doc_id": doc_id})
+
+    def delete_docs(self, doc_ids: list[str]) -> None:
+        for start in range(0, len(doc_ids), 500):
+            self._collection.delete(where={"doc_id": {"$in": doc_ids[start:start + 500]}})
 
     def reset(self) -> None:
         try:

@@ -69,3 +69,41 @@ def police_doc(region: str = "甲省", extra: str = "") -> ParsedDocument:
         ],
         closing="本决定自2024年8月1日起施行。",
     )
+
+
+def index_meta(index_dir, **changes) -> dict:
+    """The manifest's meta table of an index on disk (records.sqlite), after applying `changes`."""
+    import sqlite3
+    from pathlib import Path
+
+    db = sqlite3.connect(Path(index_dir) / "records.sqlite")
+    try:
+        with db:
+            for key, value in changes.items():
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))
+        return dict(db.execute("SELECT key, value FROM meta"))
+    finally:
+        db.close()
+
+
+def indexed_doc_ids(index_dir) -> list[str]:
+    """The committed documents of an index on disk, read straight from records.sqlite."""
+    import sqlite3
+    from pathlib import Path
+
+    db = sqlite3.connect(Path(index_dir) / "records.sqlite", timeout=30)
+    try:
+        return [row[0] for row in db.execute("SELECT doc_id FROM entries ORDER BY rowid")]
+    finally:
+        db.close()
+
+
+def indexed_sources(index_dir) -> dict[str, str]:
+    import sqlite3
+    from pathlib import Path
+
+    db = sqlite3.connect(Path(index_dir) / "records.sqlite", timeout=30)
+    try:
+        return dict(db.execute("SELECT source_key, doc_id FROM sources"))
+    finally:
+        db.close()

@@ -14,3 +14,76 @@ def test_runnable_invoke_batch_and_stream(seed_assistant):
     assert "2024年8月1日" in both[0].text and both[1].refused
     items = list(chain.stream({"question": "公安机关需配合哪些事项"}))
     assert isinstance(items[-1], Answer) and "".join(items[:-1]) == items[-1].text
+
+
+SEED = "公安机关需配合哪些事项"
+
+
+def _cited(answer):
+    return {(c.region, c.article) for c in answer.citations}
+
+
+def _check_stream(items):
+    assert len(items) > 2, items
+    assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Answer)
+    assert "".join(items[:-1]) == items[-1].text
+    assert {("西藏自治区", 16), ("呼和浩特市", 11)} <= _cited(items[-1])
+
+
+def test_streams_through_composition_transform_and_astream(seed_assistant):
+    import asyncio
+
+    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+    chain = as_runnable(seed_assistant)
+    _check_stream(list((RunnablePassthrough() | chain).stream(SEED)))
+    _check_stream(list(chain.transform(iter([{"question": SEED}]))))
+
+    async def collect(stream):
+        return [piece async for piece in stream]
+
+    _check_stream(asyncio.run(collect(chain.astream(SEED))))
+    _check_stream(asyncio.run(collect((RunnablePassthrough() | chain).astream({"input": SEED}))))
+    # a non-streaming step after it receives the Answer
+    labels = (chain | RunnableLambda(lambda a: [c.label for c in a.citations])).invoke(SEED)
+    assert "第十六条" in "".join(labels)
+    assert isinstance(asyncio.run(chain.ainvoke(SEED)), Answer)
+
+
+def test_the_final_answer_is_the_runs_output_in_astream_events(seed_assistant):
+    import asyncio
+
+    chain = as_runnable(seed_assistant)
+
+    async def events():
+        return [e async for e in chain.astream_events(SEED, version="v2")]
+
+    seen = asyncio.run(events())
+    chunks = [e["data"]["chunk"] for e in seen if e["event"] == "on_chain_stream"]
+    assert len(chunks) > 2 and isinstance(chunks[-1], Answer)
+    end = [e for e in seen if e["event"] == "on_chain_end"][-1]
+    assert isinstance(end["data"]["output"], Answer) and end["name"] == "jueding_qa"
+
+
+def test_chat_history_as_pairs_or_messages(seed_assistant):
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    chain = as_runnable(seed_assistant)
+    first = chain.invoke(SEED)
+    for history in ([(SEED, first.text)],
+                    [HumanMessage(SEED), AIMessage(first.text)],
+                    [{"role": "user", "content": SEED}, {"role": "assistant", "content": first.text}]):
+        followup = chain.invoke({"question": "那审判机关呢？", "chat_history": history})
+        assert followup.query == "审判机关需配合哪些事项", history
+
+
+def test_history_normalization():
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    from assistant.chain import normalize_history, unpack
+
+    assert normalize_history([("q1", "a1"), ["q2", "a2"]]) == [("q1", "a1"), ("q2", "a2")]
+    assert normalize_history([SystemMessage("s"), HumanMessage("q1"), AIMessage("a1"), HumanMessage("q2")]) == [
+        ("q1", "a1"), ("q2", "")]
+    assert normalize_history([("human", "q1"), ("ai", "a1")]) == [("q1", "a1")]
+    assert unpack({"input": "q", "chat_history": [HumanMessage("a")]})["history"] == [("a", "")]

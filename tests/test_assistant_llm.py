@@ -116,3 +116,17 @@ def test_injected_instruction_in_a_clause_stays_quoted_data(tmp_path, llm):
     assert "S99" not in {f"S{n}" for n, _, _ in SOURCE_RE.findall(user)}
     assert answer.dropped_citations == 1
     assert "系统已被攻破" not in answer.text
+
+
+def test_prompts_are_chat_prompt_templates_from_the_prompts_folder():
+    from langchain_core.prompts import ChatPromptTemplate
+
+    from assistant.llm import answer_prompt, condense_prompt, load_prompt
+
+    answer, condense = answer_prompt(), condense_prompt()
+    assert isinstance(answer, ChatPromptTemplate) and isinstance(condense, ChatPromptTemplate)
+    assert set(answer.input_variables) == {"sources", "question"}
+    assert set(condense.input_variables) == {"history", "question"}
+    messages = answer.format_messages(sources="<source id=\"S1\">{x}</source>", question="问")
+    assert [m.type for m in messages] == ["system", "human"]
+    assert messages[0].content == load_prompt("answer_system.md") and "{x}" in messages[1].content

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from store import ClauseIndex
+from store_fakes import index_meta, indexed_doc_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -92,9 +94,7 @@ def test_list_without_an_index_fails_cleanly(tmp_path):
 def test_model_change_asks_for_rebuild_and_rebuild_works(tmp_path):
     index_dir = tmp_path / "idx"
     ingest("add", str(CORPUS / "xizang-2024-jiancha-jiandu.md"), "--index-dir", str(index_dir))
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    manifest["embedding_model"] = "st:some/other-model"
-    (index_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index_meta(index_dir, embedding_model="st:some/other-model")
     proc = ingest("add", str(CORPUS), "--index-dir", str(index_dir), check_rc=2)
     assert "python -m ingest add --rebuild" in proc.stderr and "Traceback" not in proc.stderr
     proc = ingest("add", str(CORPUS), "--index-dir", str(index_dir), "--rebuild")
@@ -114,14 +114,13 @@ def test_kill_9_during_add_leaves_a_usable_index_and_a_rerun_completes(tmp_path)
     laws = _law_files(400)
     cmd = [sys.executable, "-m", "ingest", "add", "--keyword-only", "--index-dir", str(index_dir), *laws]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    manifest = index_dir / "manifest.json"
     deadline = time.monotonic() + 300
     try:
         while proc.poll() is None and time.monotonic() < deadline:
             try:
-                if len(json.loads(manifest.read_text(encoding="utf-8"))["documents"]) >= 102:
+                if len(indexed_doc_ids(index_dir)) >= 102:
                     break
-            except (OSError, ValueError):
+            except (OSError, ValueError, sqlite3.Error):
                 pass
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)

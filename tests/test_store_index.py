@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from store_fakes import FakeEmbeddings, make_parsed, police_doc
+from store_fakes import FakeEmbeddings, index_meta, indexed_doc_ids, indexed_sources, make_parsed, police_doc
 
 from store import ClauseIndex, DocumentNotFoundError, IndexMismatchError, IndexNotFoundError, StoreError
 from store.codec import from_lc_document, to_lc_document
@@ -135,8 +135,7 @@ def test_remove_deletes_every_trace(tmp_path, two_docs):
         assert stats["documents"] == stats["stored_documents"] == 1
         assert stats["chroma_records"] == 5 and stats["keyword_rows"] == 5
         assert all(h.clause.doc_id != gone for h in idx.search("数字检察建设", k=10))
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    assert gone not in manifest["documents"] and "b.md" not in manifest["sources"]
+    assert gone not in indexed_doc_ids(path) and "b.md" not in indexed_sources(path)
     with open_index(path) as idx:  # re-adding works after removal
         assert idx.sync([("b.md", two_docs[1])]).added == 1
 
@@ -219,23 +218,27 @@ def test_schema_mismatch_and_missing_index(tmp_path, two_docs):
         open_index(path, create=False)
     with open_index(path) as idx:
         idx.sync([("a.md", two_docs[0])])
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    manifest["schema_version"] = 999
-    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index_meta(path, schema_version=999)
     with pytest.raises(IndexMismatchError, match="schema version 999.*--rebuild"):
         open_index(path)
 
 
-def test_records_left_by_an_interrupted_run_are_invisible_then_purged(tmp_path, two_docs):
+def test_vectors_of_an_uncommitted_batch_are_invisible_then_purged(tmp_path, two_docs, monkeypatch):
+    from store.docstore import RecordStore
+
     path = tmp_path / "idx"
     with open_index(path) as idx:
         idx.sync([("a.md", two_docs[0])])
-        manifest_before = (path / "manifest.json").read_text(encoding="utf-8")
-        idx.sync([("b.md", two_docs[1])])
-    # simulate a crash after b's records and vectors were written but before its manifest entry
-    (path / "manifest.json").write_text(manifest_before, encoding="utf-8")
+    # a crash after b's vectors went to Chroma but before its records and manifest entry were committed
+    def crash(self, change):
+        raise KeyboardInterrupt("killed")
+    with open_index(path) as idx, monkeypatch.context() as m:
+        m.setattr(RecordStore, "commit", crash)
+        with pytest.raises(KeyboardInterrupt):
+            idx.sync([("b.md", two_docs[1])])
     with open_index(path) as idx:
         assert [e.document.doc_id for e in idx.documents()] == [two_docs[0].document.doc_id]
+        assert idx.stats(verify=True)["chroma_records"] == 5  # the stray vectors were purged on open
         hits = idx.search("数字检察建设", k=10)
         assert hits and all(h.clause.doc_id == two_docs[0].document.doc_id for h in hits)
         report = idx.sync([("b.md", two_docs[1])])
@@ -303,11 +306,10 @@ def test_status_none_and_metadata_round_trip(tmp_path):
         assert idx.search("公安机关", filters={"status": ""})[0].clause.doc_id == doc.document.doc_id
 
 
-def test_reader_keeps_the_saved_keyword_index_while_another_process_writes(tmp_path, two_docs):
+def test_reader_keeps_its_state_while_another_process_writes(tmp_path, two_docs):
+    import os
     import subprocess
     import sys
-
-    from store.records import SyncReport
 
     path = tmp_path / "idx"
     with open_index(path) as idx:
@@ -315,17 +317,19 @@ def test_reader_keeps_the_saved_keyword_index_while_another_process_writes(tmp_p
     reader, writer = open_index(path), open_index(path)
     busy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (path / "writer.pid").write_text(str(busy.pid))
-        writer._store(two_docs[1], "b.md", True, SyncReport())  # mid-sync: stored and flushed,
-        writer._flush()  # but the keyword index not rebuilt yet
-        pointer = (path / "keyword.json").read_text()
+        assert reader.search("公安机关", k=10, dense_weight=0)
+        writer.sync([("b.md", two_docs[1])])
+        for p in [path / "keyword.json", *path.glob("keyword-*")]:  # as if its keyword index were not built yet
+            os.remove(p) if p.is_file() else __import__("shutil").rmtree(p)
+        (path / f".writer-{busy.pid}").write_text(str(busy.pid))  # and that writer still busy
         hits = reader.search("数字检察建设", k=10, dense_weight=0)
-        assert (path / "keyword.json").read_text() == pointer  # no rebuild by the reader
-        assert all(h.clause.doc_id == two_docs[0].document.doc_id for h in hits)
+        assert all(h.clause.doc_id == two_docs[0].document.doc_id for h in hits)  # the old state, whole
+        assert not (path / "keyword.json").exists()  # no rebuild by the reader
         busy.kill()
         busy.wait()
-        hits = reader.search("数字检察建设", k=1, dense_weight=0)  # writer gone: rebuilt, B visible
+        hits = reader.search("数字检察建设", k=1)  # writer gone: rebuilt, B visible
         assert hits[0].clause.doc_id == two_docs[1].document.doc_id
+        assert not (path / f".writer-{busy.pid}").exists()  # a dead writer's marker is cleaned up
     finally:
         busy.kill()
         busy.wait()

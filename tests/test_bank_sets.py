@@ -1,0 +1,65 @@
+"""Self-check of the blind question bank (eval/bank_*.jsonl) over the 38-document decisions corpus.
+
+Every gold/also entry names exactly one document (its `doc` is a substring of one title only) and an
+article or kind that the parser finds in that document; ids are unique across the three splits.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from assistant.metrics import load_questions
+from ingest.parser import parse_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "sealed")]
+
+pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
+                                reason="needs ../shared/corpora/lawrefbook beside the checkout")
+
+
+@lru_cache(maxsize=1)
+def decisions() -> dict[str, tuple[set[int], set[str]]]:
+    """title → (article numbers, clause kinds) for the seeds and every LawRefBook file named 决定/决议."""
+    files = sorted((SHARED / "seeds").glob("*.txt"))
+    lawref = SHARED / "corpora" / "lawrefbook"
+    files += sorted(p for p in lawref.rglob("*.md") if "决定" in p.name or "决议" in p.name)
+    out = {}
+    for path in files:
+        parsed = parse_file(path)
+        out[parsed.document.title] = ({c.article for c in parsed.clauses if c.kind == "article"},
+                                      {c.kind for c in parsed.clauses})
+    return out
+
+
+def test_the_corpus_is_38_documents():
+    assert len(decisions()) == 38
+
+
+def test_ids_unique_across_splits_and_every_type_in_each_split():
+    questions = load_questions(SPLITS)  # raises on a repeated id
+    assert len(questions) >= 400
+    for split in SPLITS:
+        types = {q.type for q in load_questions([split])}
+        assert {"plain", "unanswerable", "followup", "compare", "meta", "article"} <= types, split.name
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=lambda p: p.name)
+def test_every_label_names_one_document_and_an_existing_unit(split):
+    problems = []
+    for q in load_questions([split]):
+        for ref in (*q.gold, *q.also):
+            titles = [t for t in decisions() if ref.doc in t]
+            if len(titles) != 1:
+                problems.append(f"{q.id}: {ref.doc!r} matches {len(titles)} titles")
+                continue
+            articles, kinds = decisions()[titles[0]]
+            if ref.article is not None and ref.article not in articles:
+                problems.append(f"{q.id}: {ref.doc} has no article {ref.article}")
+            if ref.kind is not None and ref.kind not in kinds:
+                problems.append(f"{q.id}: {ref.doc} has no {ref.kind}")
+    assert not problems, "\n".join(problems)
