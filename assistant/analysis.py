@@ -146,6 +146,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     article = asked_article(own)
     if intent == "entity" and not entity:
         intent = "topic"
+    elif entity and intent == "topic" and guess.probabilities.get("entity", 0.0) >= 0.5 * guess.confidence:
+        intent = "entity"  # a named body, and the model finds a duty question nearly as likely
     if intent == "article" and article is None:
         intent = "topic"
     found_regions = find_regions(query, regions)

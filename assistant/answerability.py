@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
-FEATURES = ("coverage", "dense_top", "dense_margin", "bm25_top", "agreement", "lookup", "entity_acts",
-            "figure_missing", "named", "intent_confidence", "bias")
+FEATURES = ("coverage", "dense_top", "dense_margin", "bm25_top", "agreement", "lookup", "lookup_missing",
+            "entity_acts", "figure_missing", "scope_gap", "named", "intent_confidence", "bias")
 
 
 @dataclass(frozen=True)

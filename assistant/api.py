@@ -199,17 +199,40 @@ class Assistant:
         if scope.outside or not scope.doc_ids:
             return []
         filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else {}
+        if plan.regions and scope.narrowed:
+            filters["region"] = list(plan.regions)  # the store then drops the locality words from the query
+        query = self._search_text(plan, scope)
         prefer = self._preference(plan)
-        search = lambda f, n: self._tiered_search(plan.query, n, f, prefer)  # noqa: E731
+        search = lambda f, n: self._tiered_search(query, n, f, prefer)  # noqa: E731
         compared = self._compared(plan, scope)
         if compared:
-            per_side = [search({"doc_id": side}, k) for side in compared]
+            per_side = [search({"doc_id": side, **({"region": filters["region"]} if "region" in filters else {})}, k)
+                        for side in compared]
             hits = _interleave(per_side, max(k, 2 * len(compared)))
         else:
             hits = search(filters, k)
         front = self._looked_up(plan, scope, hits)
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
+
+    def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
+        """The query without the words that name the documents in scope (they say where, not what)."""
+        query = plan.query
+        naming = self.table().title_words(scope.named) if scope.named else ""
+        if not naming:
+            return query
+        kept, i = [], 0
+        while i < len(query):  # drop every run of 3+ characters that the titles contain
+            j = i
+            while j < len(query) and query[i:j + 1] in naming:
+                j += 1
+            if j - i >= 3:
+                i = j
+            else:
+                kept.append(query[i])
+                i += 1
+        stripped = "".join(kept).strip()
+        return stripped if len(stripped) >= 2 else query
 
     def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
         """The sides of a compare question: each named document, else each named region's documents."""
@@ -313,30 +336,57 @@ class Assistant:
         bm25 = [h.scores.get("bm25", 0.0) for h in searched]
         by_dense = max(searched, key=lambda h: h.scores.get("dense") or 0.0, default=None)
         by_bm25 = max(searched, key=lambda h: h.scores.get("bm25", 0.0), default=None)
-        figure_asked = bool(QUANTITY_QUESTION_RE.search(plan.query))
+        looked_up = any("lookup" in h.scores for h in hits)
+        wants_lookup = plan.intent in METADATA_INTENTS or plan.intent == "article"
         return {
             "coverage": self.coverage(plan, searched, matcher) if searched else 0.0,
             "dense_top": dense[0] if dense else 0.0,
             "dense_margin": (dense[0] - dense[min(4, len(dense) - 1)]) * 10 if dense else 0.0,
             "bm25_top": math.log1p(max(bm25, default=0.0)),
             "agreement": float(by_dense is not None and by_dense.clause.article_key == by_bm25.clause.article_key),
-            "lookup": float(any("lookup" in h.scores for h in hits)),
+            "lookup": float(looked_up),
+            "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
-            "figure_missing": float(figure_asked and not any(_states_a_figure(h.clause) for h in hits[:3])),
+            "figure_missing": float(bool(QUANTITY_QUESTION_RE.search(plan.query))
+                                    and not _figure_answered(plan.query, hits[:3], matcher)),
+            "scope_gap": self._scope_gap(plan, scope, searched),
             "named": float(bool(scope.named) or bool(plan.regions)),
             "intent_confidence": plan.intent_confidence,
             "bias": 1.0,
         }
 
+    def _scope_gap(self, plan: QueryPlan, scope: Scope, searched: list[Hit]) -> float:
+        """How much better the question matches outside the documents in scope (0 when not narrowed).
+
+        A topic that the named decision lacks and another decision has (「呼和浩特的决定里关于强制医疗…」)
+        shows as a gap; a question the named decision answers has its best match there.
+        """
+        if not scope.narrowed or not searched:
+            return 0.0
+        outside = self.index.search(plan.query, k=3)
+        best_in = max((h.scores.get("dense") or 0.0) for h in searched)
+        best_out = max(((h.scores.get("dense") or 0.0) for h in outside), default=0.0)
+        return max(0.0, best_out - best_in) * 10
+
     def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> Decision:
+        """Answer or refuse. A question about the document itself (施行, 通过, 废止, 依据, 第X条) is
+        answerable exactly when the lookup found the clause that states it; any other question goes
+        to the calibrated answerability model."""
         if not hits:
             return Decision(False, 0.0, 0.0, {})
-        model = load_model()
-        return model.decide(self.evidence(plan, scope, hits, matcher), self.settings.refusal_threshold)
+        features = self.evidence(plan, scope, hits, matcher)
+        if looks_up(plan):
+            found = features["lookup"] > 0
+            return Decision(found, float(found), 0.5, {**features, "route": 1.0})
+        return load_model().decide(features, self.settings.refusal_threshold)
 
-    def matcher(self, plan: QueryPlan) -> TermMatcher:
+    def matcher(self, plan: QueryPlan, scope: Scope | None = None) -> TermMatcher:
+        """The question's content words; a region, or the title words naming a document in scope, say
+        where to look, not what to find."""
         regions = self._regions()
-        return TermMatcher.for_plan(plan, self._word_weight, ignore=lambda w: _is_region_word(w, regions))
+        naming = self.table().title_words(scope.named) if scope is not None and scope.named else ""
+        return TermMatcher.for_plan(plan, self._word_weight,
+                                    ignore=lambda w: _is_region_word(w, regions) or (len(w) >= 2 and w in naming))
 
 
     def _word_weight(self, word: str) -> float:
@@ -371,7 +421,7 @@ class Assistant:
         scope = self.scope(plan, filters)
         hits = self._retrieve(plan, scope, max(k or self.settings.k, ANSWER_K))
         sources = [h.clause for h in hits]
-        matcher = self.matcher(plan)
+        matcher = self.matcher(plan, scope)
         decision = self.decide(plan, scope, hits, matcher)
         debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,
                      answerability=decision.probability, threshold=decision.threshold,
@@ -471,6 +521,28 @@ class Assistant:
         yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
                      mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
                      sources=tuple(sources))
+
+
+FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
+                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "周": "周|日", "时间": "日|天|月|年|小时",
+                "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名"}
+
+
+def looks_up(plan: QueryPlan) -> bool:
+    """Questions answered by looking a clause up (by kind or number), not by searching its words."""
+    return plan.intent in METADATA_INTENTS or (plan.intent == "article" and plan.article is not None)
+
+
+def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher) -> bool:
+    """An asked-for figure is stated: a sentence in the best clauses gives a number of the asked unit
+    (「几个工作日」 wants 工作日, 「多长时间」 a duration) and shares the question's words."""
+    units = "|".join(u for key, u in FIGURE_UNITS.items() if key in query)
+    pattern = re.compile(rf"([0-9０-９]+|[一二三四五六七八九十百千万两]+)个?({units})") if units else QUANTITY_RE
+    for rank, hit in enumerate(hits):
+        for _, sentence in extractive.sentences_of(hit.clause):
+            if pattern.search(sentence) and (rank == 0 or not matcher.words or matcher.score(sentence) >= 0.2):
+                return True
+    return False
 
 
 def _states_a_figure(clause: Clause) -> bool:

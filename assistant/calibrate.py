@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from assistant.answerability import MODEL_FILE, AnswerabilityModel, fit
+from assistant.api import looks_up
 from assistant.metrics import load_questions
 
 
@@ -27,9 +28,9 @@ def collect(path: str, index_dir: str) -> tuple[list[dict], list[int], list[str]
         plan = assistant.plan(q.question, history)
         scope = assistant.scope(plan, q.filters)
         hits = assistant._retrieve(plan, scope, max(assistant.settings.k, 6))
-        if not hits:
+        if not hits or looks_up(plan):  # lookups are decided by what the lookup found, not by the model
             continue
-        rows.append(assistant.evidence(plan, scope, hits, assistant.matcher(plan)))
+        rows.append(assistant.evidence(plan, scope, hits, assistant.matcher(plan, scope)))
         labels.append(0 if q.expect_refusal else 1)
         ids.append(q.id)
     assistant.close()

@@ -24,7 +24,7 @@ BOILERPLATE = re.compile(
 )
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
-MIN_NAMED_MASS = 5.5  # summed IDF of matched distinctive bigrams: at least two rare bigrams (a 3-character phrase)
+MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (a 3-character phrase)
 
 
 def short_region(region: str) -> str:
@@ -62,22 +62,39 @@ class DocumentTable:
         self._short = self._unique_short_titles()
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
-        """Documents whose distinctive title words the text contains (within `within`, if given)."""
+        """Documents whose distinctive title words the text contains (within `within`, if given).
+
+        Distinctive is relative to the pool: among the two 山东 documents, 「讨论决定重大事项」 names the
+        规定 although three other provinces' titles share it.
+        """
         asked = set(tokenize(text))
         pool = [d for d in self._order if within is None or d in within]
-        mass = {d: sum(self._idf.get(b, 0.0) for b in self._cores[d] & asked) for d in pool}
+        if len(pool) < 2:
+            return NamedDocuments((), 0.0)
+        df = Counter(b for d in pool for b in self._cores[d])
+        cutoff = min(MAX_DISTINCTIVE_DF, len(pool) - 1)
+        idf = {b: math.log(1 + len(pool) / c) for b, c in df.items() if c <= cutoff}
+        matched = {d: [b for b in self._cores[d] & asked if b in idf] for d in pool}
+        mass = {d: sum(idf[b] for b in matched[d]) for d in pool}
         best = max(mass.values(), default=0.0)
-        if best < MIN_NAMED_MASS:
+        qualified = [d for d in pool if len(matched[d]) >= MIN_NAMED_BIGRAMS]
+        if not qualified:
             return NamedDocuments((), best)
-        chosen = sorted((d for d in pool if mass[d] >= 0.75 * best), key=lambda d: (-mass[d], self._order.index(d)))
-        return NamedDocuments(tuple(chosen), best)
+        top = max(mass[d] for d in qualified)
+        chosen = sorted((d for d in qualified if mass[d] >= 0.75 * top), key=lambda d: (-mass[d], self._order.index(d)))
+        return NamedDocuments(tuple(chosen), top)
+
+    def title_words(self, doc_ids: tuple[str, ...] | list[str]) -> str:
+        """The title cores of these documents (words a question uses to name them, not to ask about)."""
+        return "".join(title_core(self.documents[d]) for d in doc_ids if d in self.documents)
 
     def of_type(self, text: str, pool: list[str]) -> list[str]:
         """Narrow `pool` to the documents of the type the text names (「山东的决议」), when that leaves any."""
-        types = [t for t in DOC_TYPE_WORDS if t in text]
-        if len(types) != 1:
+        found = [(text.rfind(t), t) for t in DOC_TYPE_WORDS if t in text]
+        if not found:
             return pool
-        narrowed = [d for d in pool if (self.documents[d].doc_type or "") == types[0]]
+        last = max(found)[1]  # 「讨论决定重大事项的规定」: the type word that ends the name
+        narrowed = [d for d in pool if (self.documents[d].doc_type or "") == last]
         return narrowed or pool
 
     def short_title(self, doc_id: str) -> str:
