@@ -356,17 +356,19 @@ class Assistant:
         }
 
     def _scope_gap(self, plan: QueryPlan, scope: Scope, searched: list[Hit]) -> float:
-        """How much better the question matches outside the documents in scope (0 when not narrowed).
+        """How much more of the question the best clauses outside the documents in scope cover (0 when
+        the scope is not narrowed).
 
         A topic that the named decision lacks and another decision has (「呼和浩特的决定里关于强制医疗…」)
         shows as a gap; a question the named decision answers has its best match there.
         """
         if not scope.narrowed or not searched:
             return 0.0
-        outside = self.index.search(plan.query, k=3)
-        best_in = max((h.scores.get("dense") or 0.0) for h in searched)
-        best_out = max(((h.scores.get("dense") or 0.0) for h in outside), default=0.0)
-        return max(0.0, best_out - best_in) * 10
+        outside = [h for h in self.index.search(plan.query, k=5) if h.clause.doc_id not in scope.doc_ids][:3]
+        if not outside:
+            return 0.0
+        matcher = self.matcher(plan, scope)
+        return max(0.0, self.coverage(plan, outside, matcher) - self.coverage(plan, searched, matcher))
 
     def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> Decision:
         """Answer or refuse. A question about the document itself (施行, 通过, 废止, 依据, 第X条) is

@@ -2,7 +2,7 @@
 
 For every question the real retrieval runs (plan → scope → retrieve) and its evidence is recorded;
 a logistic model is fit on answerable (1) vs expect_refusal (0), and the threshold is the one that
-maximises balanced refusal accuracy (mean of the answered and refused rates) on the same rows (ties: the threshold nearest 0.5). Writes
+maximises refusal accuracy (the evaluation's metric) on the same rows (ties: the threshold nearest 0.5). Writes
 assistant/answerability.json unless --dry-run. Only dev sets belong here (eval/README.md).
 """
 
@@ -42,10 +42,7 @@ def best_threshold(model: AnswerabilityModel, rows: list[dict], labels: list[int
     best = (-1.0, 0.5)
     for step in range(5, 96):
         t = step / 100
-        # Balanced: a false answer and a false refusal cost the same however few traps the set has.
-        answered = [p >= t for p, y in zip(probabilities, labels) if y]
-        refused = [p < t for p, y in zip(probabilities, labels) if not y]
-        accuracy = (sum(answered) / max(1, len(answered)) + sum(refused) / max(1, len(refused))) / 2
+        accuracy = sum((p >= t) == bool(y) for p, y in zip(probabilities, labels)) / len(labels)
         if accuracy > best[0] + 1e-9 or (abs(accuracy - best[0]) <= 1e-9 and abs(t - 0.5) < abs(best[1] - 0.5)):
             best = (accuracy, t)
     return best[1], best[0]
@@ -69,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     threshold, accuracy = best_threshold(model, rows, labels)
     model = AnswerabilityModel(weights, threshold, model.fitted_on)
     print(json.dumps(model.to_dict(), ensure_ascii=False, indent=1))
-    print(f"{len(rows)} questions ({labels.count(0)} unanswerable); balanced refusal accuracy on them {accuracy:.3f} at {threshold}")
+    print(f"{len(rows)} questions ({labels.count(0)} unanswerable); refusal accuracy on them {accuracy:.3f} at {threshold}")
     if not args.dry_run:
         MODEL_FILE.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0

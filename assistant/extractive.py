@@ -27,6 +27,8 @@ MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
 FALLBACK_ARTICLES = 2  # when no sentence shares the question's words, quote the best-ranked clauses
+CLOSE_SCORE = 0.8  # a further clause is quoted when its fused score is this close to the best one's
+WEAK_COVERAGE = 0.5  # below this best sentence coverage the question is in other words than the text
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
 DOC_RATIO = 0.5
 
@@ -204,16 +206,28 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
     return quotes
 
 
-def ranked_quotes(hits: list[Hit], matcher: TermMatcher) -> list[Quote]:
+def best_coverage(hits: list[Hit], matcher: TermMatcher) -> float:
+    return max((matcher.score(s) for h in hits[:3] for _, s in sentences_of(h.clause)), default=0.0) if matcher.words else 0.0
+
+
+def ranked_quotes(hits: list[Hit], matcher: TermMatcher, per_document: bool = False) -> list[Quote]:
     """A question in other words than the text's: the best-ranked clauses, each its most covering paragraph.
 
     Retrieval (meaning as well as words) ranked them and the answerability model accepted them; the
-    quote is the paragraph, so what is shown is what was judged.
+    quote is the paragraph, so what is shown is what was judged. Clauses scoring close to the best
+    one come too (at most FALLBACK_ARTICLES per document, or per side of a comparison).
     """
+    searched = [h for h in hits if h.clause.kind in ("article", "preamble") and "lookup" not in h.scores]
     quotes = []
-    for rank, hit in enumerate(h for h in hits if h.clause.kind in ("article", "preamble")):
-        if len(quotes) >= FALLBACK_ARTICLES:
-            break
+    taken: dict[str, int] = {}
+    best = {}
+    for hit in searched:
+        best.setdefault(hit.clause.doc_id if per_document else "", hit.score)
+    for rank, hit in enumerate(searched):
+        side = hit.clause.doc_id if per_document else ""
+        if taken.get(side, 0) >= FALLBACK_ARTICLES or (taken.get(side) and hit.score < CLOSE_SCORE * best[side]):
+            continue
+        taken[side] = taken.get(side, 0) + 1
         clause = hit.clause
         paragraphs = clause.paragraphs or (clause.text,)
         scores = [matcher.score(p) if matcher.words else 0.0 for p in paragraphs]
@@ -396,8 +410,10 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = entity_quotes(plan, hits, matcher) or topic_quotes(plan, hits, matcher)
     else:
         quotes = topic_quotes(plan, hits, matcher)
+        if best_coverage(hits, matcher) < WEAK_COVERAGE:  # other words than the text's: trust the ranking
+            quotes = ranked_quotes(hits, matcher, plan.compare)
     if not quotes:
-        quotes = ranked_quotes(hits, matcher)
+        quotes = ranked_quotes(hits, matcher, plan.compare)
     if not quotes:
         return None
     return render(plan, group_by_document(quotes), documents, scope or [], titles or {})
