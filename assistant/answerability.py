@@ -17,7 +17,7 @@ from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 FEATURES = ("coverage", "dense_top", "dense_margin", "bm25_top", "agreement", "lookup", "lookup_missing",
-            "entity_acts", "figure_missing", "scope_gap", "named", "intent_confidence", "bias")
+            "entity_acts", "figure_missing", "scope_gap", "unknown", "named", "intent_confidence", "bias")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive
 from assistant.answerability import Decision, load_model
 from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
-from assistant.documents import DocumentTable
+from assistant.documents import DocumentTable, strip_runs
 from assistant.matching import TermMatcher
 from assistant.citations import verify
 from assistant.errors import AssistantError, LLMError
@@ -163,7 +163,7 @@ class Assistant:
     # ------------------------------------------------------------------ retrieval
 
     def plan(self, question: str, history: list[tuple[str, str]] | None = None) -> QueryPlan:
-        return analyze(question, history, self._regions())
+        return analyze(question, history, self._regions(), unnamed=self.table().strip_names)
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None,
                  history: list[tuple[str, str]] | None = None) -> list[Hit]:
@@ -217,22 +217,9 @@ class Assistant:
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what)."""
-        query = plan.query
         naming = self.table().title_words(scope.named) if scope.named else ""
-        if not naming:
-            return query
-        kept, i = [], 0
-        while i < len(query):  # drop every run of 3+ characters that the titles contain
-            j = i
-            while j < len(query) and query[i:j + 1] in naming:
-                j += 1
-            if j - i >= 3:
-                i = j
-            else:
-                kept.append(query[i])
-                i += 1
-        stripped = "".join(kept).strip()
-        return stripped if len(stripped) >= 2 else query
+        stripped = strip_runs(plan.query, naming).strip() if naming else plan.query
+        return stripped if len(stripped) >= 2 else plan.query
 
     def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
         """The sides of a compare question: each named document, else each named region's documents."""
@@ -350,10 +337,22 @@ class Assistant:
             "figure_missing": float(bool(QUANTITY_QUESTION_RE.search(plan.query))
                                     and not _figure_answered(plan.query, hits[:3], matcher)),
             "scope_gap": self._scope_gap(plan, scope, searched),
+            "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
             "intent_confidence": plan.intent_confidence,
             "bias": 1.0,
         }
+
+    def _unknown_share(self, matcher: TermMatcher) -> float:
+        """IDF-weighted share of the question's words that the indexed text never uses, in any form its
+        aliases know (「抚养权」: nothing here is about it; 「孩子」: the decisions say 未成年人)."""
+        total = sum(matcher.weights.values())
+        if not total:
+            return 0.0
+        ceiling = math.log(1 + max(1, len(self._term_weights())))
+        unknown = sum(weight for word, weight in matcher.weights.items()
+                      if all(self._word_weight(form) >= ceiling for form in matcher.forms[word]))
+        return unknown / total
 
     def _scope_gap(self, plan: QueryPlan, scope: Scope, searched: list[Hit]) -> float:
         """How much more of the question the best clauses outside the documents in scope cover (0 when
@@ -526,7 +525,7 @@ class Assistant:
 
 
 FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
-                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "周": "周|日", "时间": "日|天|月|年|小时",
+                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "工资": "元", "金额": "元", "税额": "元", "周": "周|日", "时间": "日|天|月|年|小时",
                 "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名"}
 
 
@@ -540,9 +539,9 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher) -> bool:
     (「几个工作日」 wants 工作日, 「多长时间」 a duration) and shares the question's words."""
     units = "|".join(u for key, u in FIGURE_UNITS.items() if key in query)
     pattern = re.compile(rf"([0-9０-９]+|[一二三四五六七八九十百千万两]+)个?({units})") if units else QUANTITY_RE
-    for rank, hit in enumerate(hits):
+    for hit in hits:
         for _, sentence in extractive.sentences_of(hit.clause):
-            if pattern.search(sentence) and (rank == 0 or not matcher.words or matcher.score(sentence) >= 0.2):
+            if pattern.search(sentence) and (not matcher.words or matcher.score(sentence) >= 0.1):
                 return True
     return False
 

@@ -60,6 +60,7 @@ class DocumentTable:
         n = max(1, len(documents))
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
+        self._all_cores = "\n".join(title_core(documents[d]) for d in self._order)
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
         """Documents whose distinctive title words the text contains (within `within`, if given).
@@ -83,6 +84,11 @@ class DocumentTable:
         top = max(mass[d] for d in qualified)
         chosen = sorted((d for d in qualified if mass[d] >= 0.75 * top), key=lambda d: (-mass[d], self._order.index(d)))
         return NamedDocuments(tuple(chosen), top)
+
+    def strip_names(self, text: str) -> str:
+        """The text without the runs (3+ characters) that some indexed title core contains: what is
+        left is what the question asks, not which document it names."""
+        return strip_runs(text, self._all_cores)
 
     def title_words(self, doc_ids: tuple[str, ...] | list[str]) -> str:
         """The title cores of these documents (words a question uses to name them, not to ask about)."""
@@ -124,3 +130,20 @@ def _plain_short(document: Document) -> str:
     region = document.region
     head = short_region(region) if region and region != "全国" else document.title[:6]
     return f"{head}…{document.doc_type or document.title[-2:]}"
+
+
+def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:
+    """`text` without every run of `min_run`+ characters that occurs in `haystack`."""
+    if not haystack:
+        return text
+    kept, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and text[i:j + 1] in haystack:
+            j += 1
+        if j - i >= min_run:
+            i = j
+        else:
+            kept.append(text[i])
+            i += 1
+    return "".join(kept)
