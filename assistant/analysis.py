@@ -21,9 +21,9 @@ from ingest.tokenize import content_words
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
 COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别", "各自")
-FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "该", "上述", "上面")
+FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
-                 "刚才", "这项", "这条", "该条", "这些规定", "这一规定")
+                 "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
@@ -107,6 +107,8 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
     if pronoun:
         return f"{old_entity}{pronoun.group(2) or ''}{core[pronoun.end():]}", False
     new_entity, new_form = find_entity(core)
+    if new_entity and new_entity == old_entity:  # the same body, something else asked: a new question on the same document(s)
+        return f"{core}（{previous}）", True
     new_regions = find_regions(core, regions)
     old_regions = find_regions(previous, regions)
     rewritten = previous

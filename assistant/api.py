@@ -187,13 +187,20 @@ class Assistant:
                 chosen = in_region
             elif filters:
                 outside = plan.regions
-        named = table.named(plan.query, within=chosen)
-        if named.doc_ids:
-            chosen = list(named.doc_ids)
-        elif plan.regions:
-            chosen = table.of_type(plan.query, chosen)
+        named: tuple[str, ...] = ()
+        if plan.regions and not outside:
+            picked: list[str] = []
+            for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
+                pool = [d for d in chosen if docs[d].region == region]
+                hit = table.named(plan.query, within=pool).doc_ids if len(pool) > 1 else ()
+                named += hit
+                picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
+            chosen = picked or chosen
+        else:
+            named = table.named(plan.query, within=chosen).doc_ids
+            chosen = list(named) or chosen
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
-                     outside=outside, named=named.doc_ids)
+                     outside=outside, named=named)
 
     def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
@@ -576,6 +583,17 @@ def scope_words(filters: dict | None) -> str:
             shown = [v[:12] for v in values] if key == "doc_id" else values
             parts.append(f"{names.get(key, key)}：{'、'.join(str(v) for v in shown)}")
     return "；".join(parts) or "全部文件"
+
+
+def _mention(query: str, region: str) -> str:
+    """The part of the question about one region: from its name up to the next region named, or the end
+    (「西藏决定和山东决议」 → 「西藏决定和」 for 西藏). The whole question when the region is not named."""
+    forms = [f for f in (region, short_region(region)) if f and f in query]
+    if not forms:
+        return query
+    start = query.find(forms[0])
+    rest = query[start + len(forms[0]):]
+    return forms[0] + rest[:12]
 
 
 def _passes(document: Document, filters: dict) -> bool:
