@@ -35,6 +35,7 @@ from assistant.metrics import (
     aggregate,
     check_floors,
     deltas,
+    wrong_document_citations,
     is_miss,
     load_questions,
     parse_floors,
@@ -96,6 +97,8 @@ def run_one(assistant: object, question: Question, k: int, answer_k: int) -> Out
                 shown_hits = assistant.retrieve(answered_query, k=answer_k, **ask_kwargs(question, with_history=False))
                 shown = {Unit.of(h).key for h in shown_hits}
         outcome.invalid_citations = sum(1 for u in outcome.cited if u.key not in shown)
+        outcome.wrong_document_citations = wrong_document_citations(
+            outcome.text, list(answer.citations), list(getattr(answer, "sources", ()) or ()))
     except Exception as exc:  # noqa: BLE001 - one bad question must not end the run; it is reported
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
@@ -133,7 +136,7 @@ def fmt(key: str, value: object) -> str:
         return "–"
     if key.startswith("latency"):
         return f"{value:.0f}"
-    if key in ("invalid_citations", "n_questions", "n_answerable", "errors"):
+    if key in ("invalid_citations", "wrong_document_citations", "n_questions", "n_answerable", "errors"):
         return str(int(value))
     return f"{value:.3f}"
 
@@ -225,6 +228,8 @@ def miss_lines(question: Question, outcome: Outcome, scores: dict, k: int) -> li
     uncited = [r.label for r in question.gold if not any(r.matches(u) for u in outcome.cited)]
     if uncited and not question.expect_refusal:
         lines.append("- **未引用的 gold**：" + "、".join(uncited))
+    if outcome.wrong_document_citations:
+        lines.append(f"- **错引文件**：{outcome.wrong_document_citations}（引文出自另一部文件，却标注了这部文件的条文）")
     if outcome.invalid_citations:
         lines.append(f"- **无效引用**：{outcome.invalid_citations}（引用的条文不在提供给回答者的检索结果中）")
     if not scores["refusal_ok"]:

@@ -51,7 +51,8 @@ RECALL_KS = (1, 3, 5)
 
 # Higher is better unless listed here (then a --fail-under bound is a maximum).
 LOWER_IS_BETTER = frozenset(
-    {"invalid_citations", "latency_ms_p50", "latency_ms_p95", "errors", "false_refusal_rate", "false_answer_rate"}
+    {"invalid_citations", "wrong_document_citations", "latency_ms_p50", "latency_ms_p95", "errors",
+     "false_refusal_rate", "false_answer_rate"}
 )
 
 # The keys every metrics block carries, in display order.
@@ -64,6 +65,7 @@ METRIC_KEYS = (
     "citation_recall",
     "citation_f1",
     "invalid_citations",
+    "wrong_document_citations",
     "refusal_accuracy",
     "false_refusal_rate",
     "false_answer_rate",
@@ -274,6 +276,7 @@ class Outcome:
     text: str = ""
     latency_ms: float = 0.0
     invalid_citations: int = 0
+    wrong_document_citations: int = 0
     query: str = ""
     error: str | None = None
 
@@ -351,6 +354,7 @@ def score_question(question: Question, outcome: Outcome, ks: Sequence[int] = REC
     p, r, f1 = citation_scores(question, outcome)
     scores["citation_precision"], scores["citation_recall"], scores["citation_f1"] = p, r, f1
     scores["invalid_citations"] = outcome.invalid_citations
+    scores["wrong_document_citations"] = outcome.wrong_document_citations
     scores["refusal_ok"] = outcome.refused == question.expect_refusal
     missing = missing_must_include(question, outcome.text, outcome.refused)
     scores["missing_must_include"] = missing
@@ -369,6 +373,7 @@ def is_miss(question: Question, scores: dict, k: int = 5) -> bool:
         scores["error"]
         or not scores["refusal_ok"]
         or scores["invalid_citations"]
+        or scores.get("wrong_document_citations")
         or scores["missing_must_include"]
         or (rk is not None and rk < 1)
         or (scores["citation_recall"] is not None and scores["citation_recall"] < 1)
@@ -403,6 +408,7 @@ def aggregate_block(rows: Sequence[tuple[Question, dict]], ks: Sequence[int] = R
     for key in ("citation_precision", "citation_recall", "citation_f1"):
         block[key] = _mean(s[key] for _, s in rows)
     block["invalid_citations"] = sum(s["invalid_citations"] for _, s in rows)
+    block["wrong_document_citations"] = sum(s.get("wrong_document_citations", 0) for _, s in rows)
     block["refusal_accuracy"] = _mean(1.0 if s["refusal_ok"] else 0.0 for _, s in rows)
     answerable = [(q, s) for q, s in rows if not q.expect_refusal]
     unanswerable = [(q, s) for q, s in rows if q.expect_refusal]
@@ -504,3 +510,47 @@ def deltas(old: dict, new: dict) -> list[tuple[str, float | None, float | None, 
     for qtype in list(dict.fromkeys([*old.get("per_type", {}), *new.get("per_type", {})])):
         add(f"per_type.{qtype}.", old.get("per_type", {}).get(qtype, {}), new.get("per_type", {}).get(qtype, {}))
     return rows
+
+
+# --------------------------------------------------------------------------- quoted text vs cited document
+
+_MARKER = re.compile(r"〔《([^》]+)》([^〕]+)〕")
+_MIN_PIECE = 8  # characters of quoted text needed to say which document it comes from
+
+
+def _names(short: str, title: str, region: str) -> bool:
+    """Whether a marker's short title 《北京…耕地占用税…决定》 can name the document `title`."""
+    pieces = [p for p in short.split("…") if p]
+    return short == title or all(p in title or (region and p in region) for p in pieces)
+
+
+def wrong_document_citations(text: str, citations: Sequence, sources: Sequence) -> int:
+    """Markers whose quoted text comes from another document than the one the marker cites.
+
+    Each marker's quote is the text before it on its line (after the previous marker); its pieces
+    (split at 「……」) that are long enough are looked up in the clauses shown to the answerer. A
+    marker counts when a piece occurs in other documents' clauses and not in the cited one's; quotes
+    found nowhere (a paraphrase) are not judged. Citations are matched to markers by label and title.
+    """
+    by_doc: dict[str, str] = {}
+    for clause in sources:
+        by_doc[clause.doc_id] = by_doc.get(clause.doc_id, "") + _normalize(clause.text) + "\n"
+    wrong = 0
+    for line in text.splitlines():
+        start = 0
+        for match in _MARKER.finditer(line):
+            quote = line[start:match.start()]
+            start = match.end()
+            cited = [c for c in citations if c.label == match.group(2).strip()
+                     and _names(match.group(1), c.doc_title, c.region)]
+            if len(cited) != 1:
+                continue
+            for piece in re.split(r"……|「|」|：", quote):
+                piece = _normalize(piece.strip(" -*>"))
+                if len(piece) < _MIN_PIECE:
+                    continue
+                holders = {d for d, body in by_doc.items() if piece in body}
+                if holders and cited[0].doc_id not in holders:
+                    wrong += 1
+                    break
+    return wrong
