@@ -289,13 +289,13 @@ def _add(app, paths: list[Path]) -> str:
 
 def test_similar_names_add_and_never_replace(local_app, tmp_path):
     app = local_app
-    long = "最高人民法院关于审理涉及海洋生态环境公益诉讼案件适用法律若干问题的解释"
+    long = "最高人民法院关于审理涉及海洋生态环境公益诉讼案件适用法律若干问题的解释" * 2  # cut at 60 by the old code
     first = tmp_path / "a" / f"{long}.md"
     second = tmp_path / "b" / f"{long}（二）.md"
     for path, topic in ((first, "珊瑚礁保护"), (second, "红树林保护")):
         path.parent.mkdir()
         path.write_text(HAIBIN.format(title=f"{topic}检察工作", topic=topic), encoding="utf-8")
-    assert app.safe_upload_name(first.name) [:60] == app.safe_upload_name(second.name)[:60]  # the old collision
+    assert app.safe_upload_name(first.name)[:60] == app.safe_upload_name(second.name)[:60]  # the old collision
     report = _add(app, [first])
     assert "已加入 1 部" in report, report
     report = _add(app, [second])
