@@ -4,6 +4,7 @@ Layout of an index directory:
     records.sqlite     THE source of truth: records, the manifest (entries, sources, model) and a
                        generation number, changed only in one transaction per commit (docstore.py)
     write.lock         one writer at a time across processes (lock.py)
+    chroma.lock        held while a process opens the embedded Chroma store (vectors.py)
     embeddings.sqlite  passage vectors by (model, text) hash (embcache.py; survives --rebuild)
     chroma/            Chroma persistent store, unless a Chroma server URL is given; one collection
                        per index, named from its id (vectors.py)

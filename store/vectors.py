@@ -8,6 +8,11 @@ One collection per index, named from the index's id (`collection_name`), so inde
 Chroma server never see or delete each other's vectors. The collection's metadata names the
 embedding model and the generation of records.sqlite its content was last written for.
 
+Opening an embedded store runs Chroma's SQLite migrations, which are not safe against a second
+process doing the same on a new store ("table collections already exists"): embedded clients are
+created, and their collection opened, under `chroma.lock` in the index dir (held only for that;
+separate from write.lock, which a writer may already hold when it opens its client).
+
 An embedded (persistent) client keeps the HNSW graph in memory: after another process writes,
 that copy is stale and queries can fail with "Error finding id". `reopen()` drops this
 process's client for a fresh one, which reads the graph from disk again.
@@ -16,6 +21,7 @@ process's client for a fresh one, which reads the graph from disk again.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,6 +31,8 @@ from store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
+OPEN_LOCK_FILE = "chroma.lock"
+OPEN_LOCK_TIMEOUT_S = 300.0
 LEGACY_COLLECTION = "jueding_clauses"  # the one collection every index used before index ids
 
 
@@ -58,6 +66,30 @@ def make_client(index_dir: Path, chroma_url: str | None, *, fresh: bool = False)
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+@contextmanager
+def _opening(index_dir: Path, chroma_url: str | None):
+    """Serialise opening an embedded store across processes (and threads); a no-op for a server."""
+    if chroma_url:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(index_dir / OPEN_LOCK_FILE), thread_local=False)
+    try:
+        lock.acquire(timeout=OPEN_LOCK_TIMEOUT_S)
+    except Timeout:
+        raise StoreError(f"another process has been opening the vector store in {index_dir} for over "
+                         f"{OPEN_LOCK_TIMEOUT_S:.0f} s; stop it and retry") from None
+    except OSError as exc:  # a read-only index dir: nobody can create the store there, no race to guard
+        log.debug("opening %s without %s: %s", index_dir / "chroma", OPEN_LOCK_FILE, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def chroma_where(filters: dict[str, list[str]] | None) -> dict | None:
     """Chroma `where` for normalised filters ({key: [values]})."""
     if not filters:
@@ -72,10 +104,11 @@ class VectorStore:
         self._index_dir, self._url = index_dir, chroma_url
         self._name = name
         self._model = embedding_model
-        self._client = make_client(index_dir, chroma_url, fresh=fresh)
-        if not chroma_url:
-            self._adopt_legacy()
-        self._collection = self._open_collection()
+        with _opening(index_dir, chroma_url):
+            self._client = make_client(index_dir, chroma_url, fresh=fresh)
+            if not chroma_url:
+                self._adopt_legacy()
+            self._collection = self._open_collection()
         self._max_batch = self._client.get_max_batch_size()
 
     def _open_collection(self):
@@ -92,8 +125,9 @@ class VectorStore:
 
     def reopen(self) -> None:
         """A fresh client (see the module docstring): call when another process changed the index."""
-        self._client = make_client(self._index_dir, self._url, fresh=True)
-        self._collection = self._open_collection()
+        with _opening(self._index_dir, self._url):
+            self._client = make_client(self._index_dir, self._url, fresh=True)
+            self._collection = self._open_collection()
 
     @property
     def generation(self) -> int:
@@ -143,7 +177,8 @@ class VectorStore:
             self._client.delete_collection(self._name)
         except Exception:  # noqa: BLE001 - absent collection: nothing to delete
             log.debug("collection %s absent at reset", self._name)
-        self._collection = self._open_collection()
+        with _opening(self._index_dir, self._url):
+            self._collection = self._open_collection()
 
     def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, float]]:
         """(clause_id, cosine similarity) of the `n` nearest chunks, nearest first.

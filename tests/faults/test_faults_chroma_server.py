@@ -29,7 +29,9 @@ def test_two_indexes_share_a_server_but_not_vectors(tmp_path, chroma_server):  #
             assert a.remove(a_doc.document.doc_id) == 5
             assert a.stats(verify=True)["chroma_records"] == 0 and b.stats(verify=True)["chroma_records"] == 5
             import chromadb
+            from chromadb.config import Settings
 
-            client = chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+            client = chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]),
+                                         settings=Settings(anonymized_telemetry=False))
             meta = client.get_collection(f"jueding-{b.index_id}").metadata
             assert meta["embedding_model"] == "fake-hash-64" and meta["generation"] == b.generation

@@ -51,6 +51,24 @@ def test_two_concurrent_adds_lose_nothing(tmp_path, decisions, clean_build):
     assert "0 added, 0 replaced, 40 unchanged" in rerun.stdout, rerun.stderr
 
 
+def test_two_processes_creating_one_vector_store_at_once(tmp_path):
+    """Chroma's migrations on a new embedded store race ("table collections already exists") unless
+    the store is opened under chroma.lock: two processes open ten new stores in lockstep."""
+    code = ("import sys, time; from pathlib import Path; from store.vectors import VectorStore\n"
+            "root, start = Path(sys.argv[1]), float(sys.argv[2])\n"
+            "for i in range(10):\n"
+            "    while time.time() < start + 0.4 * i: time.sleep(0.001)\n"
+            "    VectorStore(root / str(i), None, 'jueding-race', 'm', fresh=True).close()\n")
+    start = time.time() + 8  # both have imported chromadb by then
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(start)], cwd=ROOT, env=env(),
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    errs = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        errs.append((proc.returncode, err))
+    assert all(rc == 0 for rc, _ in errs), errs
+
+
 def test_kill_9_mid_ingest_then_rerun_equals_a_clean_build(tmp_path, decisions, clean_build):
     index_dir = tmp_path / "idx"
     files = [*decisions[0], *decisions[1]]
