@@ -129,6 +129,17 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
     return rewritten, False
 
 
+OBJECT_MARKERS = ("向", "对", "给", "跟", "与", "同", "由", "经", "请")
+
+
+def _is_object(text: str, form: str) -> bool:
+    """The body stands after a preposition everywhere the question names it (向人大常委会报告)."""
+    starts = [m.start() for m in re.finditer(re.escape(form), text)]
+    return bool(starts) and all(
+        any(text[max(0, i - 3):i].endswith(marker) or text[max(0, i - 3):i].rstrip("省市县区各级本同").endswith(marker)
+            for marker in OBJECT_MARKERS) for i in starts)
+
+
 def asked_article(query: str) -> int | None:
     match = ARTICLE_RE.search(query)
     if not match:
@@ -148,9 +159,9 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     asked = unnamed(own) if unnamed else own
     guess = classify(asked if len(asked) >= 4 else own)
     intent = guess.label
-    entity, _ = find_entity(own)
-    if entity == "检察机关":
-        entity = None
+    entity, form = find_entity(own)
+    if entity == "检察机关" or (form and _is_object(own, form)):
+        entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
     if intent in METADATA_INTENTS and guess.confidence < METADATA_MIN_CONFIDENCE:
         intent = "topic"  # a question about the document itself must say so clearly; a weak guess searches

@@ -37,6 +37,7 @@ Progress = Callable[[int, int, str], None]
 ANSWER_K = 6  # clauses shown to the answerer
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
+SPECIFIC_QUESTION_RE = re.compile(r"归谁|由谁|谁来|谁负责|谁出|谁说了算|哪个部门|哪个机关|哪家|什么地方|哪里")
 QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
@@ -95,6 +96,10 @@ class Assistant:
 
     def document(self, doc_id: str) -> Document:
         return self.index.document(doc_id)
+
+    def clauses(self, doc_id: str) -> list[Clause]:
+        """The clauses of one indexed document, in document order (for reading the whole text)."""
+        return self.index.clauses(doc_id)
 
     def preview(self, path: str | Path) -> ParsedDocument:
         return parse_file(path, max_bytes=self.settings.max_file_bytes)
@@ -341,14 +346,24 @@ class Assistant:
             "lookup": float(looked_up),
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
-            "figure_missing": float(bool(QUANTITY_QUESTION_RE.search(plan.query))
-                                    and not _figure_answered(plan.query, hits[:3], matcher)),
+            "figure_missing": float(self._specific_missing(plan, hits[:3], matcher)),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
             "intent_confidence": plan.intent_confidence,
             "bias": 1.0,
         }
+
+    @staticmethod
+    def _specific_missing(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> bool:
+        """The question asks for one specific thing — a figure (多少, 几天), a party (归谁, 由谁), a place —
+        and no sentence of the best clauses states it: a figure of the asked unit next to the question's
+        words, or, for a party or place, a sentence covering at least half of what the question asks."""
+        if QUANTITY_QUESTION_RE.search(plan.query):
+            return not _figure_answered(plan.query, hits, matcher)
+        if SPECIFIC_QUESTION_RE.search(plan.query):
+            return extractive.best_coverage(hits, matcher) < 0.5
+        return False
 
     def _unknown_share(self, matcher: TermMatcher) -> float:
         """IDF-weighted share of the question's words that the indexed text never uses, in any form its
@@ -386,6 +401,13 @@ class Assistant:
         if looks_up(plan):
             found = features["lookup"] > 0
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})
+        if matcher.words and features["unknown"] >= 1.0:
+            # Not one of the question's words occurs in the indexed texts, in any form the aliases know:
+            # only a similarity in meaning connects them, too weak to answer on.
+            return Decision(False, 0.0, 0.5, {**features, "route": 3.0})
+        if plan.compare and len(scope.named) > 1 and not matcher.words:
+            # 「A和B有什么区别」: the documents are named and nothing narrower is asked; each is compared whole.
+            return Decision(True, 1.0, 0.5, {**features, "route": 2.0})
         return load_model().decide(features, self.settings.refusal_threshold)
 
     def matcher(self, plan: QueryPlan, scope: Scope | None = None) -> TermMatcher:

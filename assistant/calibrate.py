@@ -2,7 +2,7 @@
 
 For every question the real retrieval runs (plan → scope → retrieve) and its evidence is recorded;
 a logistic model is fit on answerable (1) vs expect_refusal (0), and the threshold is the one that
-maximises refusal accuracy (the evaluation's metric) on the same rows (ties: the threshold nearest 0.5). Writes
+minimises errors on the same rows, a false answer counting FALSE_ANSWER_COST (2) false refusals (ties: the threshold nearest 0.5). Writes
 assistant/answerability.json unless --dry-run. Only dev sets belong here (eval/README.md).
 """
 
@@ -37,15 +37,23 @@ def collect(path: str, index_dir: str) -> tuple[list[dict], list[int], list[str]
     return rows, labels, ids
 
 
+FALSE_ANSWER_COST = 2.0
+
+
 def best_threshold(model: AnswerabilityModel, rows: list[dict], labels: list[int]) -> tuple[float, float]:
     probabilities = [model.probability(r) for r in rows]
-    best = (-1.0, 0.5)
+    best = (-float("inf"), 0.5)
     for step in range(5, 96):
         t = step / 100
-        accuracy = sum((p >= t) == bool(y) for p, y in zip(probabilities, labels)) / len(labels)
+        # A false answer puts unrelated provisions in a memo as if they answered: it costs more than a refusal.
+        cost = sum(FALSE_ANSWER_COST if p >= t else 0.0 for p, y in zip(probabilities, labels) if not y) + sum(
+            1.0 for p, y in zip(probabilities, labels) if y and p < t)
+        accuracy = -cost
         if accuracy > best[0] + 1e-9 or (abs(accuracy - best[0]) <= 1e-9 and abs(t - 0.5) < abs(best[1] - 0.5)):
             best = (accuracy, t)
-    return best[1], best[0]
+    t = best[1]
+    accuracy = sum((p >= t) == bool(y) for p, y in zip(probabilities, labels)) / len(labels)
+    return t, accuracy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,215 @@
+"""The seven failure classes of issue #11, each on real decisions: the seeds plus LawRefBook 决定/决议/规定
+that share short titles (six 北京 决定, two 山东 texts, 最高人民法院 amendment decisions).
+
+Questions here are written for these tests, not taken from any evaluation set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant.metrics import wrong_document_citations
+from assistant.records import Citation
+from conftest import CORPUS, LAWREFBOOK, ROOT
+from ingest.parser import parse_file
+
+BEIJING = LAWREFBOOK / "DLC" / "北京地方法规" / "地方性法规" / "北京"
+SHANDONG = LAWREFBOOK / "DLC" / "山东地方法规" / "地方性法规" / "山东"
+HENAN = LAWREFBOOK / "DLC" / "河南地方法规" / "地方性法规" / "河南"
+EXTRA = [
+    *sorted(BEIJING.glob("*决定*.md")),
+    SHANDONG / "山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议(2019-09-27).md",
+    SHANDONG / "山东省人民代表大会常务委员会讨论决定重大事项的规定(2018-11-30).md",
+    HENAN / "河南省人民代表大会常务委员会讨论、决定重大事项的规定.md",
+    LAWREFBOOK / "司法解释" / "最高人民法院关于修改《最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定》的决定.md",
+    LAWREFBOOK / "司法解释" / "最高人民法院关于修改《最高人民法院关于审理铁路运输人身损害赔偿纠纷案件适用法律若干问题的解释》的决定.md",
+]
+
+pytestmark = pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason="needs ../shared/corpora/lawrefbook")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """The seeds and 11 other decisions, with the bundled e5."""
+    from assistant import Assistant
+
+    index_dir = tmp_path_factory.mktemp("mixed-index")
+    with Assistant.open(index_dir=index_dir) as assistant:
+        report = assistant.add_paths(EXTRA)
+        assert not report.errors
+        yield assistant
+
+
+def cited(answer) -> set[tuple[str, str]]:
+    """(title fragment, label) pairs, the label cut to the article (第十六条第三款 → 第十六条)."""
+    return {(c.doc_title, re.sub(r"第[^条]+款$", "", c.label)) for c in answer.citations}
+
+
+def titles(answer) -> set[str]:
+    return {c.doc_title for c in answer.citations}
+
+
+# 1. Keyword routing -------------------------------------------------------------------------------
+
+def test_tonguo_as_by_means_of_is_a_content_question(mixed):
+    answer = mixed.ask("各地人大常委会可以通过什么办法监督检察机关的工作？")
+    assert not answer.refused
+    assert all(c.kind == "article" for c in answer.citations)  # not the 题注 (通过 = adopted)
+    assert any("听取" in c.text for c in answer.citations)
+
+
+def test_shengxiao_caipan_is_a_content_question(mixed):
+    answer = mixed.ask("对已经生效的裁判，检察机关怎样开展监督？")
+    assert not answer.refused
+    assert all(c.kind == "article" for c in answer.citations)  # not the 施行 clause (生效 = in force)
+    assert any("生效" in c.text and "监督" in c.text for c in answer.citations)
+
+
+def test_what_a_repeal_decision_repeals_is_answered_from_its_articles(mixed):
+    answer = mixed.ask("北京市关于废止部分地方性法规的决定把哪些条例废止了？")
+    assert not answer.refused
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于废止部分地方性法规的决定"}
+    assert sum(c.kind == "article" for c in answer.citations) >= 2
+
+
+def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
+    history = [("西藏的决定对公安机关有什么要求？", "")]
+    answer = mixed.ask("它从哪天起施行？", history=history)
+    assert not answer.refused
+    assert {(c.region, c.kind) for c in answer.citations} == {("西藏自治区", "closing")}
+    assert "2024年8月1日" in answer.text
+
+
+def test_article_number_follow_up_is_an_article_lookup(mixed):
+    history = [("呼和浩特的决定对审判机关有什么要求？", "")]
+    answer = mixed.ask("第十三条呢？", history=history)
+    assert cited(answer) == {("呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定", "第十三条")}
+
+
+def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
+    answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
+    assert not answer.refused
+    assert len({c.article for c in answer.citations}) <= 6
+    assert titles(answer) == {"山东省人民代表大会常务委员会讨论决定重大事项的规定"}
+
+
+# 2. The refusal gate --------------------------------------------------------------------------------
+
+def test_a_plain_language_question_is_answered_from_the_top_ranked_provision(mixed):
+    answer = mixed.ask("孩子在学校被人欺负了，呼和浩特的检察院管这种事吗？")
+    assert not answer.refused
+    assert any(c.region == "呼和浩特市" and "未成年人" in c.text for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["西藏的决定规定检察官每个月工资是多少？", "北京耕地占用税的决定对逾期缴纳的罚款比例是多少？"])
+def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
+    assert mixed.ask(question).refused
+
+
+def test_an_asked_for_figure_that_is_stated_is_answered(mixed):
+    answer = mixed.ask("北京的工厂排放大气污染物，环保税每污染当量交多少？")
+    assert not answer.refused
+    assert "12元" in answer.text
+
+
+@pytest.mark.parametrize("question", ["网约车司机的社保怎么交？", "离婚后孩子的抚养权归谁？"])
+def test_a_topic_no_decision_addresses_is_refused(mixed, question):
+    assert mixed.ask(question).refused
+
+
+# 3. Citation identity ------------------------------------------------------------------------------
+
+def test_every_marker_names_exactly_one_indexed_document(mixed):
+    documents = {e.document.doc_id: e.document for e in mixed.documents()}
+    for question in ("北京应税水污染物的环境保护税税额是多少？", "北京耕地占用税的适用税额是怎么规定的？"):
+        answer = mixed.ask(question)
+        markers = re.findall(r"〔《([^》]+)》[^〕]+〕", answer.text)
+        assert markers
+        for short in markers:
+            named = [d for d in documents.values() if all(p in d.title for p in short.split("…") if p)]
+            assert len(named) == 1, short  # 《北京…决定》 would name six
+
+
+def test_the_evaluator_counts_a_quote_cited_to_another_document():
+    xizang = parse_file(CORPUS / "xizang-2024-jiancha-jiandu.md")
+    huhehaote = parse_file(CORPUS / "huhehaote-2023-jiancha-jiandu.txt")
+    police_xz = next(c for c in xizang.clauses if c.article == 16)
+    police_hh = next(c for c in huhehaote.clauses if c.article == 11)
+    quote = police_hh.text[2:40]
+    wrong = Citation.from_clause(police_xz)
+    right = Citation.from_clause(police_hh)
+    sources = [police_xz, police_hh]
+    assert wrong_document_citations(f"- {quote}〔《西藏…决定》第十六条〕", [wrong], sources) == 1
+    assert wrong_document_citations(f"- {quote}〔《呼和浩特…决定》第十一条〕", [right], sources) == 0
+
+
+# 4. Composition ------------------------------------------------------------------------------------
+
+def test_a_list_item_is_quoted_with_the_stem_that_says_who_acts(mixed):
+    answer = mixed.ask("河南省的预算执行情况要不要向省人大常委会报告？")
+    assert not answer.refused
+    line = next(line for line in answer.text.splitlines() if "预算执行情况" in line)
+    assert "下列重大事项，应当向省人大常委会报告" in line
+
+
+def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed):
+    answer = mixed.ask("北京耕地占用税适用税额的决定什么时候施行？")
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定"}
+    assert "2019年9月1日" in answer.text
+
+
+def test_a_numbered_effective_article_is_read(mixed):
+    answer = mixed.ask("北京市人民政府机构改革涉及的职责调整问题的决定自何时施行？")
+    assert not answer.refused
+    assert any(c.kind == "article" and "施行" in c.text for c in answer.citations)
+
+
+# 5. Compare ----------------------------------------------------------------------------------------
+
+def test_compare_states_what_differs_with_each_side_cited(mixed):
+    answer = mixed.ask("北京耕地占用税和环境保护税这两个税额决定有什么区别？")
+    assert not answer.refused
+    assert len(titles(answer)) == 2
+    difference = answer.text.split("**对照**", 1)[1]
+    assert len(re.findall(r"〔《", difference)) >= 2
+
+
+# 6. Filters never widen -------------------------------------------------------------------------------
+
+def test_a_region_outside_the_chosen_filter_is_not_searched(mixed):
+    answer = mixed.ask("西藏的决定从什么时候开始施行？", filters={"region": ["呼和浩特市"]})
+    assert answer.refused
+    assert not answer.citations
+    assert "限定" in answer.text and "呼和浩特市" in answer.text
+
+
+def test_an_answer_under_a_filter_says_so(mixed):
+    answer = mixed.ask("公安机关需配合哪些事项", filters={"region": ["山东省"]})
+    assert not answer.refused
+    assert answer.text.startswith("（检索范围：限定地区：山东省）")
+    assert {c.region for c in answer.citations} == {"山东省"}
+
+
+# 7. Determinism and k -------------------------------------------------------------------------------
+
+def test_retrieve_returns_at_most_k_for_a_compare_question(mixed):
+    assert len(mixed.retrieve("比较西藏和呼和浩特关于公益诉讼的规定", k=5)) <= 5
+    assert len(mixed.retrieve("比较西藏、呼和浩特和山东关于公益诉讼的规定", k=3)) <= 3
+
+
+def test_compare_answers_do_not_depend_on_the_hash_seed(seed_index_dir):
+    script = ("from assistant import Assistant\n"
+              f"a = Assistant.open({str(seed_index_dir)!r}, build_if_missing=False)\n"
+              "print(a.ask('两地决定在公益诉讼方面有何不同？').text)\n")
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
