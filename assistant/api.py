@@ -647,7 +647,8 @@ def metadata_clauses(intent: str, clauses: list[Clause]) -> list[Clause]:
     if intent == "basis":
         return [c for c in clauses if c.kind == "preamble"][:1]
     pattern = REPEALS_RE if intent == "repeal" else STATES_EFFECT_RE
-    stating = [c for c in clauses if c.kind in ("closing", "article", "note") and pattern.search(c.text)]
+    stating = [c for c in clauses if c.kind in ("closing", "article") and pattern.search(c.text)] or [
+        c for c in clauses if c.kind == "note" and pattern.search(c.text)]  # a 题注 states it only when nothing else does
     if intent == "repeal":  # the closing's 「…同时废止」, or the articles of a decision that repeals other texts
         return stating[:8]
     return stating or [c for c in clauses if c.kind == "closing"] or [

@@ -27,7 +27,8 @@ MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
 FALLBACK_ARTICLES = 2  # when no sentence shares the question's words, quote the best-ranked clauses
-CLOSE_SCORE = 0.8  # a further clause is quoted when its fused score is this close to the best one's
+CLOSE_SCORE = 0.9  # a further clause is quoted when its fused score is this close to the best one's
+RANK_RATIO = 0.7  # a clause is quoted for its words only when its fused score is at least this share of its decision's best
 WEAK_COVERAGE = 0.5  # below this best sentence coverage the question is in other words than the text
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
 DOC_RATIO = 0.5
@@ -179,10 +180,16 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
     if not matcher.words:
         return []
     candidates = []
+    best_score: dict[str, float] = {}
+    for hit in hits:
+        if "lookup" not in hit.scores:
+            best_score.setdefault(hit.clause.doc_id, hit.score)
     for hit in hits:
         clause = hit.clause
         if clause.kind not in ("article", "preamble"):
             continue
+        if "lookup" not in hit.scores and hit.score < RANK_RATIO * best_score.get(clause.doc_id, 0.0):
+            continue  # words in common, but retrieval ranked it far below its decision's best clause
         scored = [(matcher.score(sentence), number, sentence) for number, sentence in sentences_of(clause)]
         best = max((s for s, _, _ in scored), default=0.0)
         candidates.append((best, clause, scored))
