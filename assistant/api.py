@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 ANSWER_K = 6  # clauses shown to the answerer
+LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
 SPECIFIC_QUESTION_RE = re.compile(r"归谁|由谁|谁来|谁负责|谁出|谁说了算|哪个部门|哪个机关|哪家|什么地方|哪里")
@@ -391,7 +392,8 @@ class Assistant:
         matcher = self.matcher(plan, scope)
         return max(0.0, self.coverage(plan, outside, matcher) - self.coverage(plan, searched, matcher))
 
-    def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> Decision:
+    def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher, *,
+               looser: bool = False) -> Decision:
         """Answer or refuse. A question about the document itself (施行, 通过, 废止, 依据, 第X条) is
         answerable exactly when the lookup found the clause that states it; any other question goes
         to the calibrated answerability model."""
@@ -408,7 +410,10 @@ class Assistant:
         if plan.compare and len(scope.named) > 1 and not matcher.words:
             # 「A和B有什么区别」: the documents are named and nothing narrower is asked; each is compared whole.
             return Decision(True, 1.0, 0.5, {**features, "route": 2.0})
-        return load_model().decide(features, self.settings.refusal_threshold)
+        model = load_model()
+        threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
+        # An LLM reads the clauses and may refuse itself (「现有决定未规定」 → refused): the gate only stops the hopeless.
+        return model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
 
     def matcher(self, plan: QueryPlan, scope: Scope | None = None) -> TermMatcher:
         """The question's content words; a region, or the title words naming a document in scope, say
@@ -452,7 +457,7 @@ class Assistant:
         hits = self._retrieve(plan, scope, max(k or self.settings.k, ANSWER_K))
         sources = [h.clause for h in hits]
         matcher = self.matcher(plan, scope)
-        decision = self.decide(plan, scope, hits, matcher)
+        decision = self.decide(plan, scope, hits, matcher, looser=mode == "llm")
         debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,
                      answerability=decision.probability, threshold=decision.threshold,
                      features={k: round(v, 4) for k, v in decision.features.items()},

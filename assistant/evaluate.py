@@ -97,6 +97,7 @@ def run_one(assistant: object, question: Question, k: int, answer_k: int) -> Out
                 shown_hits = assistant.retrieve(answered_query, k=answer_k, **ask_kwargs(question, with_history=False))
                 shown = {Unit.of(h).key for h in shown_hits}
         outcome.invalid_citations = sum(1 for u in outcome.cited if u.key not in shown)
+        outcome.debug = dict(getattr(answer, "debug", None) or {})
         outcome.wrong_document_citations = wrong_document_citations(
             outcome.text, list(answer.citations), list(getattr(answer, "sources", ()) or ()))
     except Exception as exc:  # noqa: BLE001 - one bad question must not end the run; it is reported
@@ -232,6 +233,10 @@ def miss_lines(question: Question, outcome: Outcome, scores: dict, k: int) -> li
         lines.append(f"- **错引文件**：{outcome.wrong_document_citations}（引文出自另一部文件，却标注了这部文件的条文）")
     if outcome.invalid_citations:
         lines.append(f"- **无效引用**：{outcome.invalid_citations}（引用的条文不在提供给回答者的检索结果中）")
+    decided = outcome.debug or {}
+    if decided.get("intent"):
+        lines.append(f"- **判断**：意图 {decided['intent']}（置信 {decided.get('intent_confidence', 0):.2f}），"
+                     f"可答概率 {decided.get('answerability', 0):.2f} / 阈值 {decided.get('threshold', 0):.2f}")
     if not scores["refusal_ok"]:
         expected = "拒答" if question.expect_refusal else "作答"
         got = "拒答" if outcome.refused else "作答"
@@ -299,6 +304,7 @@ def write_results(path: Path, results: Sequence[tuple[Question, Outcome]], rows:
                 "refused": o.refused,
                 "expect_refusal": q.expect_refusal,
                 "answer": o.text,
+                "decision": o.debug,
                 **{key: value for key, value in s.items()},
             }
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -278,6 +278,7 @@ class Outcome:
     invalid_citations: int = 0
     wrong_document_citations: int = 0
     query: str = ""
+    debug: dict = field(default_factory=dict)  # the Answer's: intent, its confidence, answerability, threshold
     error: str | None = None
 
 
