@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant import extractive
+from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
 from assistant.documents import DocumentTable, strip_runs
 from assistant.matching import TermMatcher
-from assistant.citations import verify
 from assistant.errors import AssistantError, LLMError
+from assistant.pipeline import ANSWER_K
 from store.files import sync_paths
 from assistant.records import Answer
 from assistant.settings import Settings
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
-ANSWER_K = 6  # clauses shown to the answerer
 LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
@@ -432,57 +431,21 @@ class Assistant:
         return max((weights.get(b, ceiling) for b in bigrams), default=ceiling)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
-            mode: str | None = None, k: int | None = None) -> Answer:
-        final = None
-        for item in self.stream(question, history=history, filters=filters, mode=mode, k=k):
-            final = item
-        assert isinstance(final, Answer)
-        return final
+            mode: str | None = None, k: int | None = None, *, config: dict | None = None) -> Answer:
+        """The answer, through the chain of named steps (`assistant.pipeline`); `config` is a LangChain
+        RunnableConfig (callbacks, tags) for tracing them."""
+        turn = self._turn(question, history, filters, mode, k)
+        return pipeline.chain(self).invoke(turn, config=config).answer
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, filters: dict | None = None,
                mode: str | None = None, k: int | None = None) -> Iterator[str | Answer]:
         """Yield str deltas of the answer; the last item is the final `Answer` (with `debug`: the intent,
         its confidence, the answerability probability and threshold, the documents in scope)."""
-        debug: dict = {}
-        for item in self._stream(question, history, filters, mode, k, debug):
-            yield replace(item, debug=debug) if isinstance(item, Answer) else item
+        yield from pipeline.stream(self, self._turn(question, history, filters, mode, k))
 
-    def _stream(self, question: str, history, filters, mode, k, debug: dict) -> Iterator[str | Answer]:
-        history = list(history or [])
-        mode = self._mode(mode)
-        plan = self.plan(question, history)
-        if mode == "llm" and history:
-            plan = self._llm_condense(plan, history)
-        scope = self.scope(plan, filters)
-        hits = self._retrieve(plan, scope, max(k or self.settings.k, ANSWER_K))
-        sources = [h.clause for h in hits]
-        matcher = self.matcher(plan, scope)
-        decision = self.decide(plan, scope, hits, matcher, looser=mode == "llm")
-        debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,
-                     answerability=decision.probability, threshold=decision.threshold,
-                     features={k: round(v, 4) for k, v in decision.features.items()},
-                     scope=list(scope.doc_ids) if scope.narrowed else "all", filtered=scope.filtered)
-        log.debug("answerability %.3f (threshold %.3f) for %r: %s", decision.probability, decision.threshold,
-                  plan.query, decision.features)
-        if not decision.answerable:
-            answer = self._refusal(plan, sources, scope, filters)
-            yield answer.text
-            yield answer
-            return
-        if mode == "llm":
-            try:
-                yield from self._llm_stream(plan, hits, sources)
-                return
-            except LLMError as exc:
-                log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
-                notice = f"大模型服务不可用（{exc.reason}），以下为摘录式回答。"
-                answer = self._extractive(plan, hits, sources, matcher, notice=notice,
-                                          mode_name="extractive-fallback", scope=scope, filters=filters)
-        else:
-            answer = self._extractive(plan, hits, sources, matcher, scope=scope, filters=filters)
-        for line in answer.text.splitlines(keepends=True):
-            yield line
-        yield answer
+    def _turn(self, question, history, filters, mode, k) -> pipeline.Turn:
+        return pipeline.Turn(question=question, history=list(history or []), filters=filters, mode=self._mode(mode),
+                             k=k or self.settings.k)
 
     def _mode(self, mode: str | None) -> str:
         mode = mode or self.settings.answer_mode
@@ -504,20 +467,14 @@ class Assistant:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
         return Answer(text=text, citations=[], refused=True, query=plan.query, sources=tuple(sources))
 
-    def _extractive(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause], matcher: TermMatcher, *,
-                    notice: str | None = None, mode_name: str = "extractive", scope: Scope | None = None,
-                    filters: dict | None = None) -> Answer:
-        docs = self._docs()
+    def _extractive_draft(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, scope: Scope,
+                          filters: dict | None) -> str | None:
+        """The extractive answer's Markdown with citation markers, or None when no sentence answers."""
         compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        text = extractive.answer(plan, hits, docs, matcher, scope=compared, titles=self.titles())
-        if text is None:
-            return self._refusal(plan, sources, scope, filters)
-        if scope is not None and scope.filtered:
+        text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles())
+        if text is not None and scope.filtered:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
-        verified = verify(text, sources, self.titles())
-        body = f"{notice}\n\n{verified.text}" if notice else verified.text
-        return Answer(text=body, citations=verified.citations, refused=False, mode=mode_name, query=plan.query,
-                      dropped_citations=verified.dropped, notice=notice, sources=tuple(sources))
+        return text
 
     # ------------------------------------------------------------------ LLM
 
@@ -538,24 +495,6 @@ class Assistant:
             return plan
         rewritten = analyze(standalone, [], self._regions())
         return replace(rewritten, question=plan.question, rewritten=True)
-
-    def _llm_stream(self, plan: QueryPlan, hits: list[Hit], sources: list[Clause]) -> Iterator[str | Answer]:
-        from assistant.llm import LLMResult
-
-        docs = self._docs()
-        result = None
-        for item in self._llm_client().stream_answer(plan, hits, docs):
-            if isinstance(item, LLMResult):
-                result = item
-            else:
-                yield item
-        if result.refused:
-            yield self._refusal(plan, sources)
-            return
-        verified = verify(result.text, sources, self.titles())
-        yield Answer(text=verified.text, citations=verified.citations, refused=not verified.citations,
-                     mode="llm", query=plan.query, dropped_citations=verified.dropped + result.dropped,
-                     sources=tuple(sources))
 
 
 FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",

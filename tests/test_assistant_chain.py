@@ -87,3 +87,20 @@ def test_history_normalization():
         ("q1", "a1"), ("q2", "")]
     assert normalize_history([("human", "q1"), ("ai", "a1")]) == [("q1", "a1")]
     assert unpack({"input": "q", "chat_history": [HumanMessage("a")]})["history"] == [("a", "")]
+
+
+def test_the_trace_of_one_ask_lists_the_named_steps_in_order(seed_assistant):
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Names(BaseCallbackHandler):
+        def __init__(self):
+            self.started = []
+
+        def on_chain_start(self, serialized, inputs, *, run_id, parent_run_id=None, **kwargs):
+            self.started.append(kwargs.get("name") or (serialized or {}).get("name"))
+
+    names = Names()
+    answer = seed_assistant.ask("公安机关需配合哪些事项", config={"callbacks": [names]})
+    steps = [n for n in names.started if n in ("condense", "scope", "retrieve", "decide", "answer", "verify")]
+    assert steps == ["condense", "scope", "retrieve", "decide", "answer", "verify"]
+    assert {(c.region, c.label.split("第")[1]) for c in answer.citations} >= {("西藏自治区", "十六条"), ("呼和浩特市", "十一条")}
