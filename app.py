@@ -1327,6 +1327,8 @@ def build_demo() -> gr.Blocks:
         stop_btn.click(None, None, None, cancels=answering, queue=False, **private)
         clear_btn.click(on_new_conversation, store, [chatbot, sources, turns, turn_pick, conv_id, store, conv_pick],
                         queue=False, **private).then(lambda: "", None, question, queue=False, **private)
+        chatbot.clear(on_new_conversation, store, [chatbot, sources, turns, turn_pick, conv_id, store, conv_pick],
+                      queue=False, **private)  # the chat's own trash icon: a new conversation, the old one kept
         conv_open_btn.click(on_open_conversation, [conv_pick, store],
                             [chatbot, sources, turns, turn_pick, conv_id, store], **private)
         conv_del_btn.click(on_delete_conversation, [conv_pick, conv_id, store],

@@ -165,8 +165,13 @@ def _chip(turn: int, number: int, text: str, cls: str = "jd-cite", citation=None
 
 def open_link(citation, text: str = "全文") -> str:
     """A link that opens the whole decision at the cited clause (handled by the page's script)."""
-    return (f'<a class="jd-open" href="#jd-reader" data-doc="{esc(citation.doc_id)}" '
-            f'data-clause="{esc(getattr(citation, "clause_id", "") or "")}" title="打开决定全文并定位到该条">{esc(text)}</a>')
+    return (f'<a class="jd-open" href="{esc(open_href(citation.doc_id, getattr(citation, "clause_id", "")))}" '
+            f'title="打开决定全文并定位到该条">{esc(text)}</a>')
+
+
+def open_href(doc_id: str, clause_id: str | None = "") -> str:
+    """#jd-open/DOC/CLAUSE: the chat's sanitizer keeps a link's href (not its data- attributes)."""
+    return f"#jd-open/{doc_id}/{clause_id or ''}"
 
 
 def cite_chips(text: str, citations: Sequence, turn: int) -> tuple[str, list[str]]:
@@ -202,8 +207,8 @@ def answer_html(answer, turn: int, scope: str | None = None, copy_text: str | No
     notice = getattr(answer, "notice", None)
     out = [scope_html(scope)]
     if copy_text is not None:
-        out.append(f'<div class="jd-tools"><span class="jd-copy" role="button" tabindex="0" title="复制本条回答（含完整出处）" '
-                   f'data-copy="{esc(copy_text)}">复制</span></div>')
+        out.append('<div class="jd-tools"><span class="jd-copy" role="button" tabindex="0" title="复制本条回答（含完整出处）">'
+                   f'复制</span><span class="jd-copy-src">{esc(copy_text)}</span></div>')
     if notice:
         out.append(f'<div class="jd-notice">{esc(notice)}</div>')
         text = text.removeprefix(notice).strip()
@@ -407,16 +412,16 @@ def library_html(entries: Sequence, writable: bool = True) -> str:
         link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a>' if url else "—"
         n_articles = getattr(entry, "n_articles", None)
         count = int(n_articles) if n_articles is not None else int(entry.n_clauses)
-        delete = (f'<span class="jd-lib-del" role="button" tabindex="0" data-doc="{esc(d.doc_id)}" '
-                  f'data-title="{esc(d.title)}">删除</span>') if writable else ""
+        delete = (f'<a class="jd-lib-del" href="#jd-del/{esc(d.doc_id)}" title="从文库删除这部决定">删除</a>'
+                  if writable else "")
         rows.append(
             f'<tr data-doc="{esc(d.doc_id)}">'
             f'<td class="jd-title-cell">{esc(d.title)}</td><td>{esc(d.region)}</td>'
             f'<td class="jd-date-cell">{esc(fmt_date(d.adoption_date)) or "—"}</td>'
             f'<td class="jd-date-cell">{esc(effective_text(d)) or "—"}</td><td>{esc(status_text(d))}</td>'
             f'<td class="jd-num-cell">{count}</td><td class="jd-date-cell">{link}</td>'
-            f'<td class="jd-actions"><span class="jd-lib-open" role="button" tabindex="0" data-doc="{esc(d.doc_id)}">'
-            f"打开</span>{delete}</td></tr>"
+            f'<td class="jd-actions"><a class="jd-lib-open" href="{esc(open_href(d.doc_id))}" title="阅读全文">打开</a>'
+            f"{delete}</td></tr>"
         )
     head = "".join(f"<th>{h}</th>" for h in ("决定名称", "地区", "通过日期", "施行", "状态", "条款数", "来源", "操作"))
     return (f'<div class="jd-table-wrap"><table class="jd-table" id="jd-library-table"><thead><tr>{head}</tr></thead>'
@@ -443,18 +448,23 @@ def reader_html(doc, clauses: Sequence, focus: str | None = None) -> str:
     url = safe_url(doc.source_url)
     if url:
         facts_html += f'<span><a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a></span>'
+    ids = {c.clause_id for c in clauses}
+    target = focus if focus in ids else article_of_focus if article_of_focus in ids else ""
+    paragraph = int(focus[len(article_of_focus) + 1:]) if target != focus and focus != article_of_focus else 0
     body, part = [], None
     for c in clauses:
         if c.part and c.part != part:
             part = c.part
             body.append(f'<div class="jd-reader-part">{esc(part)}</div>')
         cid = c.clause_id or ""
-        hit = bool(focus) and (cid == focus or cid == article_of_focus)
+        hit = bool(target) and cid == target
         cls = "jd-reader-clause jd-hl" if hit else "jd-reader-clause"
         label = f'<span class="jd-reader-label">{esc(c.label)}</span>' if c.kind == "article" else ""
-        text = "".join(f"<p>{esc(p)}</p>" for p in (c.text or "").split("\n") if p.strip())
+        paras = [p for p in (c.text or "").split("\n") if p.strip()]
+        text = "".join(f'<p class="jd-hl-para">{esc(p)}</p>' if hit and i == paragraph else f"<p>{esc(p)}</p>"
+                       for i, p in enumerate(paras, start=1))
         body.append(f'<div class="{cls}" id="{clause_anchor(cid)}">{label}{text}</div>')
-    return (f'<div class="jd-reader" data-focus="{esc(clause_anchor(focus)) if focus else ""}">'
+    return (f'<div class="jd-reader" data-focus="{esc(clause_anchor(target)) if target else ""}">'
             f'<h3 class="jd-reader-title">{esc(doc.title)}</h3><div class="jd-facts">{facts_html}</div>'
             f'{"".join(body)}</div>')
 

@@ -71,20 +71,21 @@ details.jd-turn > summary { cursor: pointer; color: var(--body-text-color-subdue
 .jd-facts { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; font-size: .88rem; margin: .3rem 0; }
 .jd-clauses { max-height: 420px; }
 
-.jd-hidden { display: none !important; }
+.jd-hidden, .jd-copy-src { display: none !important; }
 .jd-scope { font-size: .82rem; color: #35507a; background: #eef3fb; border-radius: 4px; padding: .1rem .45rem; display: inline-block; margin-bottom: .3rem; }
 .jd-tools { float: right; margin-left: .5rem; }
-.jd-copy, .jd-lib-open, .jd-lib-del { cursor: pointer; font-size: .8rem; border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 .4rem; margin-right: .3rem; color: #0b5394; background: var(--background-fill-primary); white-space: nowrap; }
+.jd-copy, a.jd-lib-open, a.jd-lib-del { text-decoration: none;  cursor: pointer; font-size: .8rem; border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 .4rem; margin-right: .3rem; color: #0b5394; background: var(--background-fill-primary); white-space: nowrap; }
 .jd-lib-del { color: #b42318; }
 .jd-copy.jd-copied::after { content: " ✓ 已复制"; color: #1d5b25; }
 a.jd-open { font-size: .8rem; margin-left: .3rem; }
-.jd-reader { max-height: 70vh; overflow-y: auto; padding-right: .5rem; }
+.jd-reader { padding-right: .5rem; }
 .jd-reader-title { margin: .2rem 0 .4rem; }
 .jd-reader-part { font-weight: 700; margin: .8rem 0 .3rem; }
 .jd-reader-clause { padding: .2rem .5rem; border-left: 3px solid transparent; scroll-margin-top: 40px; }
 .jd-reader-clause p { margin: .25rem 0; line-height: 1.7; }
 .jd-reader-label { font-size: .78rem; color: var(--body-text-color-subdued); }
-.jd-reader-clause.jd-hl { background: #fff3c4; border-left-color: #d48f00; }
+.jd-reader-clause.jd-hl { background: #fff8dc; border-left-color: #d48f00; }
+.jd-reader-clause p.jd-hl-para { background: #ffe58a; }
 .jd-compare td, .jd-compare th { min-width: 14rem; }
 .jd-compare th.jd-aspect { min-width: 5rem; white-space: nowrap; }
 .jd-missing { color: #8a1c1c; background: #fff5f4; font-weight: 600; }
@@ -119,6 +120,20 @@ function jdBridge(payload) {
   box.dispatchEvent(new Event("input", { bubbles: true }));
   setTimeout(function () { go.click(); }, 80);
 }
+function jdScrollWhenShown(anchor, doc) {
+  var tries = 0;
+  (function step() {
+    var reader = document.querySelector("#jd-reader .jd-reader");
+    var focus = reader && reader.getAttribute("data-focus");
+    var el = anchor ? (focus && document.getElementById(focus)) : reader;
+    if (reader && reader !== jdScrollWhenShown.last && el && el.offsetParent) {
+      jdScrollWhenShown.last = reader;
+      el.scrollIntoView({ block: anchor ? "center" : "start" });
+      return;
+    }
+    if (++tries < 60) setTimeout(step, 100);
+  })();
+}
 function jdCopy(text, el) {
   function done() { el.classList.add("jd-copied"); setTimeout(function () { el.classList.remove("jd-copied"); }, 1800); }
   function fallback() {
@@ -137,20 +152,26 @@ document.addEventListener("click", function (event) {
   if (copy) {
     event.preventDefault();
     var holder = copy.closest(".message, .message-wrap, [data-testid='bot']") || copy.parentElement.parentElement;
-    jdCopy(copy.getAttribute("data-copy") || (holder ? holder.innerText : ""), copy);
+    var src = copy.parentElement.querySelector(".jd-copy-src");
+    jdCopy(src ? src.textContent : (holder ? holder.innerText : ""), copy);
     return;
   }
-  var open = event.target.closest("a.jd-open, .jd-lib-open");
+  var open = event.target.closest("a.jd-open, a.jd-lib-open");
   if (open) {
     event.preventDefault(); event.stopPropagation();
-    jdBridge({ action: "open", doc: open.getAttribute("data-doc"), clause: open.getAttribute("data-clause") || "" });
+    var parts = (open.getAttribute("href") || "").replace(/^#jd-open\//, "").split("/");
+    var clause = parts.slice(1).join("/");
+    jdBridge({ action: "open", doc: parts[0] || "", clause: clause });
+    jdScrollWhenShown(clause ? "pending" : "", parts[0] || "");
     return;
   }
-  var del = event.target.closest(".jd-lib-del");
+  var del = event.target.closest("a.jd-lib-del");
   if (del) {
     event.preventDefault(); event.stopPropagation();
-    if (window.confirm("确定从文库删除《" + (del.getAttribute("data-title") || "") + "》？")) {
-      jdBridge({ action: "delete", doc: del.getAttribute("data-doc") });
+    var row = del.closest("tr");
+    var title = row && row.cells.length ? row.cells[0].innerText : "";
+    if (window.confirm("确定从文库删除《" + title + "》？")) {
+      jdBridge({ action: "delete", doc: (del.getAttribute("href") || "").replace(/^#jd-del\//, "") });
     }
     return;
   }
@@ -171,9 +192,10 @@ document.addEventListener("click", function (event) {
 """
 
 # Run after the reader is filled: bring the marked clause into view.
-SCROLL_TO_FOCUS = """() => { setTimeout(() => {
-  const reader = document.querySelector('.jd-reader');
+SCROLL_TO_FOCUS = """() => { let tries = 0; const step = () => {
+  const reader = document.querySelector('#jd-reader .jd-reader');
   const id = reader && reader.dataset.focus;
   const el = id && document.getElementById(id);
-  if (el) el.scrollIntoView({ block: 'center' });
-}, 250); }"""
+  if (el && el.offsetParent) { el.scrollIntoView({ block: 'center' }); return; }
+  if (++tries < 40) setTimeout(step, 100);
+}; setTimeout(step, 100); }"""
