@@ -563,13 +563,16 @@ def _turn_choices(turns: list, selected: int | None = None):
 
 
 def on_submit(question, turns, regions, doc_ids, mode):
+    """Yields the chat outputs and the note under the question box (a limit, said in words; else empty)."""
     try:
         question = _check_question(question)
-    except gr.Error as exc:
-        _warn(exc.message)
-        yield (gr.skip(),) * 5
+    except gr.Error as exc:  # the question stays in the box, uncut
+        yield (*(gr.skip(),) * 5, render.status_html(exc.message, "bad"))
         return
-    yield from _answer(question, list(turns or []), regions, doc_ids, mode)
+    first = True
+    for outputs in _answer(question, list(turns or []), regions, doc_ids, mode):
+        yield (*outputs, "" if first else gr.skip())
+        first = False
 
 
 def on_regenerate(turns, number, regions, doc_ids, mode):
@@ -651,7 +654,7 @@ def _write_export(blocks, prefix: str, fmt: str) -> str:
     else:
         path = folder / export.export_name(prefix, stamp, ".md")
         path.write_text(export.to_markdown(blocks), encoding="utf-8")
-    return str(path)
+    return gr.update(value=str(path), visible=True)
 
 
 def on_export(turns, number, whole: bool, fmt: str):
@@ -1236,6 +1239,7 @@ def build_demo() -> gr.Blocks:
                             )
                             ask_btn = gr.Button("提问", variant="primary", scale=1, min_width=70, elem_id="jd-ask")
                             stop_btn = gr.Button("停止", variant="stop", scale=1, min_width=70, elem_id="jd-stop")
+                        note = gr.HTML(elem_id="jd-note")
                         with gr.Row(elem_id="jd-toolbar"):
                             turn_pick = gr.Dropdown(label="选择一问", choices=[], elem_id="jd-turn-pick", scale=2,
                                                     min_width=160)
@@ -1246,7 +1250,7 @@ def build_demo() -> gr.Blocks:
                             conv_md_btn = gr.Button("导出整个对话 Markdown", size="sm", elem_id="jd-export-conv-md")
                             clear_btn = gr.Button("新对话", size="sm", elem_id="jd-clear")
                         export_file = gr.File(label="导出的文件（点击文件名下载）", elem_id="jd-export-file",
-                                              interactive=False, height=80)
+                                              interactive=False, visible=False)
                         gr.HTML('<div class="jd-muted jd-examples-head">示例问题（点击即问）</div>')
                         with gr.Row(elem_classes="jd-examples"):
                             example_btns = [
@@ -1273,7 +1277,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Row():
                     cmp_word_btn = gr.Button("导出对照表 Word", size="sm", elem_id="jd-cmp-docx")
                     cmp_md_btn = gr.Button("导出对照表 Markdown", size="sm", elem_id="jd-cmp-md")
-                cmp_file = gr.File(label="导出的文件（点击文件名下载）", elem_id="jd-cmp-file", interactive=False, height=80)
+                cmp_file = gr.File(label="导出的文件（点击文件名下载）", elem_id="jd-cmp-file", interactive=False, visible=False)
 
             with gr.Tab("原文", id="reader"):
                 reader_pick = gr.Dropdown(label="选择决定", choices=[], elem_id="jd-reader-pick")
@@ -1313,15 +1317,16 @@ def build_demo() -> gr.Blocks:
         private = {"api_visibility": "private"}
         chat_in = [question, turns, regions, decisions, mode]
         chat_out = [chatbot, question, sources, turns, turn_pick]
+        submit_out = [*chat_out, note]
         save = (on_saved, [turns, conv_id, store], [store, conv_id, conv_pick])
         answering = [
-            question.submit(on_submit, chat_in, chat_out, **private),
-            ask_btn.click(on_submit, chat_in, chat_out, **private),
+            question.submit(on_submit, chat_in, submit_out, **private),
+            ask_btn.click(on_submit, chat_in, submit_out, **private),
             retry_btn.click(on_regenerate, [turns, turn_pick, regions, decisions, mode], chat_out, **private),
         ]
         for btn in example_btns:
             answering.append(btn.click(lambda q=btn.value: q, None, question, queue=False, **private).then(
-                on_submit, chat_in, chat_out, **private))
+                on_submit, chat_in, submit_out, **private))
         for event in answering:
             event.then(*save, queue=False, **private)
         stop_btn.click(None, None, None, cancels=answering, queue=False, **private)

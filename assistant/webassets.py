@@ -86,8 +86,9 @@ a.jd-open { font-size: .8rem; margin-left: .3rem; }
 .jd-reader-label { font-size: .78rem; color: var(--body-text-color-subdued); }
 .jd-reader-clause.jd-hl { background: #fff8dc; border-left-color: #d48f00; }
 .jd-reader-clause p.jd-hl-para { background: #ffe58a; }
-.jd-compare td, .jd-compare th { min-width: 14rem; }
-.jd-compare th.jd-aspect { min-width: 5rem; white-space: nowrap; }
+.jd-compare { table-layout: fixed; }
+.jd-compare td, .jd-compare thead th { white-space: normal; }
+.jd-compare th.jd-aspect, .jd-compare thead th:first-child { width: 6rem; }
 .jd-missing { color: #8a1c1c; background: #fff5f4; font-weight: 600; }
 .jd-cmp-item { margin-bottom: .5rem; }
 .jd-cmp-quote { white-space: pre-wrap; line-height: 1.6; }
