@@ -106,7 +106,7 @@ a.jd-open { font-size: .8rem; margin-left: .3rem; }
 # Gradio's own strings follow the browser's language: the page states it is Chinese before Gradio starts.
 # Citation chips bring the clause into view (opening its folded turn) and flash it; 「全文」/「打开」 open the
 # whole decision, 「删除」 asks first; both go through the hidden bridge textbox + button; 「复制」 copies an answer.
-HEAD = """
+HEAD = r"""
 <script>
 try {
   Object.defineProperty(navigator, "language", { get: function () { return "zh-CN"; } });
