@@ -26,6 +26,7 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,7 +36,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant import render  # noqa: E402
+from assistant import alignment, export, history, render  # noqa: E402
+from assistant.webassets import CSS, HEAD, SCROLL_TO_FOCUS  # noqa: E402
 
 TITLE = "决定问答 · 检察机关法律监督决定"
 EXAMPLES = [
@@ -48,6 +50,8 @@ EXAMPLES = [
 ]
 UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 MAX_QUESTION_CHARS = 1000
+MAX_ASPECT_CHARS = 100
+ASPECT_SUGGESTIONS = ["公益诉讼", "公安机关", "审判机关", "未成年人", "检察建议", "人大常委会", "适用税额", "施行"]
 MAX_TURNS = 40  # chat turns kept per session (older ones drop out of the state and the panel)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 UPLOADS_PER_REQUEST = int(os.environ.get("JUEDING_UPLOAD_MAX_FILES", "300"))
@@ -55,6 +59,7 @@ UPLOADS_PER_HOUR = int(os.environ.get("JUEDING_UPLOAD_MAX_PER_HOUR", "1000"))
 STAGING_TTL_S = 3600  # staged uploads nobody added are deleted after this
 API_SESSION_IDLE_S = 5.0  # API-only sessions are dropped after this long without a request
 JOB_LOCK_HOLD_S = 0.5  # a web ingest job commits batches sized to hold the index about this long
+AppError = partial(gr.Error, title="出错了")  # Gradio's toast title, in Chinese
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
 
 
@@ -150,11 +155,11 @@ def check_admin(token) -> str:
     if access == "open":
         return "本机用户"
     if access == "disabled":
-        raise gr.Error(READ_ONLY_MESSAGE)
+        raise AppError(READ_ONLY_MESSAGE)
     expected = _admin_token().encode("utf-8")
     if not hmac.compare_digest(str(token or "").encode("utf-8"), expected):
         time.sleep(0.3)  # slows guessing a little; the check itself is constant-time
-        raise gr.Error(BAD_TOKEN_MESSAGE)
+        raise AppError(BAD_TOKEN_MESSAGE)
     return "管理员"
 
 
@@ -297,7 +302,7 @@ def ask(
         with _index_lock.read():
             answer = get_assistant().ask(question, history=pairs or None, filters=filters or None, mode=mode or None)
     except Exception as exc:
-        raise gr.Error(_plain_error(exc)) from None
+        raise AppError(_plain_error(exc)) from None
     finally:
         _release_api_session(request)
     return _answer_dict(answer)
@@ -334,7 +339,7 @@ def ask_stream(
                     result = _answer_dict(item)
                     yield {"text": result["text"], "done": True, "result": result}
     except Exception as exc:
-        raise gr.Error(_plain_error(exc)) from None
+        raise AppError(_plain_error(exc)) from None
     finally:
         _release_api_session(request)
 
@@ -343,7 +348,7 @@ def _api_history(history) -> list[tuple[str, str]]:
     try:
         return [(str(q), str(a)) for q, a in (history or [])]
     except (TypeError, ValueError):
-        raise gr.Error("history 应为 [[问题, 回答], ...]。") from None
+        raise AppError("history 应为 [[问题, 回答], ...]。") from None
 
 
 def _answer_dict(answer) -> dict:
@@ -419,39 +424,58 @@ ask_stream.__annotations__["return"] = AskStreamChunk
 def _check_question(question) -> str:
     question = str(question or "").strip()
     if not question:
-        raise gr.Error("问题不能为空。")
+        raise AppError("问题不能为空。")
     if len(question) > MAX_QUESTION_CHARS:
-        raise gr.Error(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+        raise AppError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
     return question
 
 
 # ---------------------------------------------------------------------------
 # Chat
+#
+# A turn is (question, Answer | error message, scope): scope states the filter it was asked under.
 
 
-def chat_messages(turns: list, pending: tuple[str, str] | None = None) -> list[dict]:
-    """turns: (question, Answer | error message) pairs; pending: (question, partial text)."""
+def _warn(message: str) -> None:
+    gr.Warning(message, title="提示")
+
+
+def chat_messages(turns: list, pending: tuple | None = None) -> list[dict]:
+    """turns: (question, Answer | error message, scope); pending: (question, partial text, scope)."""
     messages = []
     uploads = _uploads_meta()
-    for number, (question, answer) in enumerate(turns, start=1):
+    documents = _documents_or_empty()
+    for number, turn in enumerate(turns, start=1):
+        question, answer, scope = turn[0], turn[1], _scope_of(turn)
         messages.append({"role": "user", "content": render.user_html(question)})
-        body = render.error_html(answer) if isinstance(answer, str) else (
-            _uploaded_notice(answer, uploads) + render.answer_html(answer, number))
+        if isinstance(answer, str):
+            body = render.scope_html(scope) + render.error_html(answer)
+        else:
+            copy = export.to_markdown(export.answer_blocks(question, answer, documents, scope=scope))
+            body = _uploaded_notice(answer, uploads) + render.answer_html(answer, number, scope, copy)
         messages.append({"role": "assistant", "content": body})
     if pending is not None:
         messages.append({"role": "user", "content": render.user_html(pending[0])})
-        messages.append({"role": "assistant", "content": render.partial_html(pending[1])})
+        messages.append({"role": "assistant", "content": render.scope_html(pending[2]) + render.partial_html(pending[1])})
     return messages
 
 
-def sources_panel(turns: list) -> str:
-    if all(isinstance(a, str) for _, a in turns):
-        return render.SOURCES_EMPTY
+def _scope_of(turn) -> str | None:
+    return turn[2] if len(turn) > 2 else None
+
+
+def _documents_or_empty() -> dict:
     try:
-        documents = documents_by_id()
-    except Exception:  # the panel still shows the clauses, without dates
+        return documents_by_id()
+    except Exception:  # the panel and exports still show the clauses, without dates
         traceback.print_exc()
-        documents = {}
+        return {}
+
+
+def sources_panel(turns: list) -> str:
+    if all(isinstance(t[1], str) for t in turns):
+        return render.SOURCES_EMPTY
+    documents = _documents_or_empty()
     uploads = _uploads_meta()
     if uploads:  # an uploaded document says so where its clauses are shown
         from dataclasses import replace
@@ -459,7 +483,7 @@ def sources_panel(turns: list) -> str:
         documents = {d: (replace(doc, status=_uploaded_label(uploads[d])) if d in uploads else doc)
                      for d, doc in documents.items()}
     # Errored turns stay as empty slots so that turn numbers match the chips in the chat.
-    return render.sources_html([(q, _NO_ANSWER if isinstance(a, str) else a) for q, a in turns], documents)
+    return render.sources_html([(t[0], _NO_ANSWER if isinstance(t[1], str) else t[1]) for t in turns], documents)
 
 
 _NO_ANSWER = SimpleNamespace(citations=(), refused=False, query="", sources=())
@@ -480,54 +504,235 @@ def _uploaded_notice(answer, uploads: dict) -> str:
 
 
 def _history(turns: list) -> list[tuple[str, str]]:
-    return [(q, a.text) for q, a in turns if not isinstance(a, str)]
+    return [(t[0], t[1].text) for t in turns if not isinstance(t[1], str)]
 
 
-def _answer(question: str, turns: list, regions, doc_ids, mode):
-    """Stream one answer: yields (chat, question box, sources, turns)."""
+def scope_text(regions, doc_ids) -> str:
+    """The filter a question is asked under, in words: 全部决定 / 限定地区：西藏自治区 / 限定决定：《…》."""
+    parts = []
+    if regions:
+        parts.append("限定地区：" + "、".join(regions))
+    if doc_ids:
+        documents = _documents_or_empty()
+        parts.append("限定决定：" + "、".join(f"《{documents[d].title}》" if d in documents else d for d in doc_ids))
+    return "；".join(parts) or "全部决定"
+
+
+STREAM_STEP = 24  # characters shown per step while an answer streams
+STREAM_PAUSE_S = 0.03
+
+
+def _paced(delta: str) -> Iterator[str]:
+    """An extractive answer arrives line by line at once: shown a few characters at a time, so it is seen."""
+    for i in range(0, len(delta), STREAM_STEP):
+        yield delta[i:i + STREAM_STEP]
+
+
+def _answer(question: str, before: list, regions, doc_ids, mode, after: list | None = None):
+    """Stream one answer: yields (chat, question box, sources, turns, turn picker)."""
+    scope = scope_text(regions, doc_ids)
+    after = after or []
     partial = ""
-    yield chat_messages(turns, (question, partial)), "", gr.skip(), turns
+    yield chat_messages(before, (question, partial, scope)), "", gr.skip(), gr.skip(), gr.skip()
     answer = None
     try:
         with _index_lock.read():
             stream = get_assistant().stream(
-                question, history=_history(turns) or None, filters=_filters(regions, doc_ids), mode=mode or None
+                question, history=_history(before) or None, filters=_filters(regions, doc_ids), mode=mode or None
             )
             for item in stream:
                 if isinstance(item, str):
-                    partial += item
-                    yield chat_messages(turns, (question, partial)), gr.skip(), gr.skip(), gr.skip()
+                    for piece in _paced(item):
+                        partial += piece
+                        yield chat_messages(before, (question, partial, scope)), *(gr.skip(),) * 4
+                        time.sleep(STREAM_PAUSE_S)
                 else:
                     answer = item
         if answer is None:
             answer = "没有得到回答，请重试。"
     except Exception as exc:  # shown in the chat; the conversation goes on
         answer = _plain_error(exc)
-    turns = (turns + [(question, answer)])[-MAX_TURNS:]
-    yield chat_messages(turns), gr.skip(), sources_panel(turns), turns
+    turns = (before + [(question, answer, scope)] + after)[-MAX_TURNS:]
+    yield chat_messages(turns), gr.skip(), sources_panel(turns), turns, _turn_choices(turns)
+
+
+def _turn_choices(turns: list, selected: int | None = None):
+    choices = [(f"第{i}问：{t[0][:24]}", i) for i, t in enumerate(turns, start=1)]
+    value = selected if selected else (len(turns) if turns else None)
+    return gr.update(choices=choices, value=value)
 
 
 def on_submit(question, turns, regions, doc_ids, mode):
+    """Yields the chat outputs and the note under the question box (a limit, said in words; else empty)."""
     try:
         question = _check_question(question)
-    except gr.Error as exc:
-        gr.Warning(exc.message)
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    except gr.Error as exc:  # the question stays in the box, uncut
+        yield (*(gr.skip(),) * 5, render.status_html(exc.message, "bad"))
         return
-    yield from _answer(question, turns or [], regions, doc_ids, mode)
+    first = True
+    for outputs in _answer(question, list(turns or []), regions, doc_ids, mode):
+        yield (*outputs, "" if first else gr.skip())
+        first = False
 
 
-def on_retry(turns, regions, doc_ids, mode):
+def on_regenerate(turns, number, regions, doc_ids, mode):
+    """Ask turn `number` (1-based; default the last) again, in place, with the turns before it as history."""
+    turns = list(turns or [])
     if not turns:
-        gr.Info("还没有可以重试的问题。")
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        gr.Info("还没有可以重新生成的问题。", title="提示")
+        yield (gr.skip(),) * 5
         return
-    question = turns[-1][0]
-    yield from _answer(question, turns[:-1], regions, doc_ids, mode)
+    number = int(number or len(turns))
+    number = min(max(number, 1), len(turns))
+    yield from _answer(turns[number - 1][0], turns[:number - 1], regions, doc_ids, mode, turns[number:])
 
 
 def on_clear():
-    return [], "", render.SOURCES_EMPTY, []
+    return [], "", render.SOURCES_EMPTY, [], gr.update(choices=[], value=None)
+
+
+# --- conversations kept in the browser
+
+
+def on_saved(turns, conv_id, store):
+    """After each answer: the conversation into the browser's store; returns (store, id, conversation list)."""
+    store, conv_id = history.save(store, conv_id, list(turns or []))
+    return store, conv_id, gr.update(choices=history.choices(store), value=conv_id)
+
+
+def _show(turns: list):
+    return chat_messages(turns), sources_panel(turns), turns, _turn_choices(turns)
+
+
+def on_open_conversation(conv_id, store):
+    if not conv_id:
+        _warn("请先在列表中选择一个对话。")
+        return (gr.skip(),) * 6
+    turns = history.load(store, conv_id)
+    store = dict(store or history.empty_store(), current=conv_id)
+    return (*_show(turns), conv_id, store)
+
+
+def on_new_conversation(store):
+    store = dict(store or history.empty_store(), current=None)
+    return (*_show([]), None, store, gr.update(value=None))
+
+
+def on_delete_conversation(conv_id, current, store):
+    if not conv_id:
+        _warn("请先在列表中选择要删除的对话。")
+        return (gr.skip(),) * 7
+    store = history.delete(store, conv_id)
+    listing = gr.update(choices=history.choices(store), value=None)
+    if conv_id == current:
+        return (*_show([]), None, store, listing)
+    return (*(gr.skip(),) * 4, current, store, listing)
+
+
+def on_restore(store):
+    """On page load: the conversation that was open, and the list of the others."""
+    store = store if isinstance(store, dict) else history.empty_store()
+    current = store.get("current")
+    turns = history.load(store, current) if current else []
+    return (*_show(turns), current if turns else None, gr.update(choices=history.choices(store), value=current))
+
+
+# --- exports
+
+
+def _export_dir() -> Path:
+    path = _staging_dir() / "exports"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _write_export(blocks, prefix: str, fmt: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(tempfile.mkdtemp(dir=_export_dir()))
+    if fmt == "docx":
+        path = export.to_docx(blocks, folder / export.export_name(prefix, stamp, ".docx"))
+    else:
+        path = folder / export.export_name(prefix, stamp, ".md")
+        path.write_text(export.to_markdown(blocks), encoding="utf-8")
+    return gr.update(value=str(path), visible=True)
+
+
+def on_export(turns, number, whole: bool, fmt: str):
+    turns = [t for t in (turns or [])]
+    if not turns:
+        _warn("还没有可以导出的回答。")
+        return gr.skip()
+    documents = _documents_or_empty()
+    if whole:
+        return _write_export(export.conversation_blocks(turns, documents), "对话", fmt)
+    number = min(max(int(number or len(turns)), 1), len(turns))
+    turn = turns[number - 1]
+    blocks = [("h1", "决定问答 · 回答"), *export.answer_blocks(turn[0], turn[1], documents, scope=_scope_of(turn))]
+    return _write_export(blocks, f"第{number}问", fmt)
+
+
+# --- 对照
+
+
+def on_compare(doc_ids, aspect):
+    doc_ids = list(doc_ids or [])
+    aspect = str(aspect or "").strip()
+    if len(doc_ids) < 2:
+        _warn("请至少选择两部决定进行对照。")
+        return gr.skip(), gr.skip()
+    if not aspect:
+        _warn("请填写要对照的方面，例如：公益诉讼。")
+        return gr.skip(), gr.skip()
+    if len(aspect) > MAX_ASPECT_CHARS:
+        _warn(f"对照的方面过长（{len(aspect)} 字），请控制在 {MAX_ASPECT_CHARS} 字以内。")
+        return gr.skip(), gr.skip()
+    try:
+        with _index_lock.read():
+            table = alignment.compare(get_assistant(), doc_ids, aspect)
+    except Exception as exc:
+        return render.error_html(_plain_error(exc)), None
+    return render.compare_html(table), table
+
+
+def on_export_compare(table, fmt: str):
+    if not table:
+        _warn("请先生成对照表。")
+        return gr.skip()
+    return _write_export(export.compare_blocks(table, _documents_or_empty()), "对照", fmt)
+
+
+# --- reading a decision; the page's links come in through the bridge
+
+
+def reader_view(doc_id: str | None, clause_id: str | None = None) -> str:
+    if not doc_id:
+        return render.reader_html(None, [])
+    doc = documents_by_id().get(doc_id)
+    if doc is None:
+        return render.status_html("文库中已没有这部决定。", "bad")
+    with _index_lock.read():
+        clauses = get_assistant().index.clauses(doc_id)
+    return render.reader_html(doc, clauses, clause_id)
+
+
+def on_read(doc_id):
+    return reader_view(doc_id)
+
+
+def on_bridge(payload, token=None):
+    """{"action": "open", "doc", "clause"} → the reader tab; {"action": "delete", "doc"} → remove (admin check)."""
+    try:
+        data = json.loads(payload or "{}")
+    except ValueError:
+        data = {}
+    action, doc_id = data.get("action"), str(data.get("doc") or "")
+    skip_lib = (gr.skip(),) * 8
+    if action == "open" and doc_id:
+        html = reader_view(doc_id, str(data.get("clause") or ""))
+        return (gr.Tabs(selected="reader"), html, gr.update(value=doc_id), *skip_lib)
+    if action == "delete" and doc_id:
+        return (gr.skip(), gr.skip(), gr.skip(), *on_remove(doc_id, token))
+    return (gr.skip(),) * 11
 
 
 # ---------------------------------------------------------------------------
@@ -535,7 +740,7 @@ def on_clear():
 
 
 def _library_outputs() -> tuple:
-    """Table, region filter, decision filter, remove picker, status line."""
+    """Table, region filter, decision filter, remove picker, 对照 picker, reader picker, status line."""
     entries = get_assistant().documents()
     _library_changed()
     regions = sorted({e.document.region for e in entries if e.document.region})
@@ -543,10 +748,12 @@ def _library_outputs() -> tuple:
     n_clauses = sum(e.n_clauses for e in entries)
     status = render.status_html(f"文库已就绪：{len(entries)} 部决定，{n_clauses} 个条款。")
     return (
-        render.library_html(entries) + _uploads_html(entries),
+        render.library_html(entries, writable=library_access() != "disabled") + _uploads_html(entries),
         gr.update(choices=regions),
         gr.update(choices=decisions),
         gr.update(choices=decisions, value=None),
+        gr.update(choices=decisions),
+        gr.update(choices=decisions),
         status,
     )
 
@@ -574,14 +781,14 @@ def on_load(progress=gr.Progress()):
         get_assistant(progress=report)
     except Exception as exc:
         message = render.status_html(f"文库无法打开：{_plain_error(exc)}", "bad")
-        return (*(gr.skip(),) * 4, message, *(gr.skip(),) * 5)
+        return (*(gr.skip(),) * 6, message, *(gr.skip(),) * 5)
     settings = get_settings()
     if settings.llm_configured:
         default = "llm" if settings.answer_mode in ("auto", "llm") else "extractive"
         mode = gr.update(choices=MODE_CHOICES, value=default, interactive=True, info="大模型回答失败时自动改用摘录。")
     else:
         mode = gr.update(choices=MODE_CHOICES[:1], value="extractive", interactive=False,
-                         info="未配置大模型（见 README：JUEDING_LLM_BASE_URL / JUEDING_LLM_MODEL）。")
+                         info="未配置大模型：目前只能摘录原文回答。配置方法见 README.zh.md「大模型」一节。")
     access = library_access()
     writable = access != "disabled"
     return (*_library_outputs(), mode, access_note(), gr.update(visible=access == "token"),
@@ -693,7 +900,7 @@ _upload_counts_lock = threading.Lock()
 def take_upload_quota(client: str, n: int) -> None:
     """Per request at most UPLOADS_PER_REQUEST files; per client and hour at most UPLOADS_PER_HOUR."""
     if n > UPLOADS_PER_REQUEST:
-        raise gr.Error(f"一次最多上传 {UPLOADS_PER_REQUEST} 个文件（本次 {n} 个），请分批上传。")
+        raise AppError(f"一次最多上传 {UPLOADS_PER_REQUEST} 个文件（本次 {n} 个），请分批上传。")
     now = time.monotonic()
     with _upload_counts_lock:
         for key in [k for k, q in _upload_counts.items() if not q or now - q[-1][0] > 3600]:
@@ -703,7 +910,7 @@ def take_upload_quota(client: str, n: int) -> None:
             log.popleft()
         used = sum(count for _, count in log)
         if used + n > UPLOADS_PER_HOUR:
-            raise gr.Error(f"上传过于频繁：每小时最多 {UPLOADS_PER_HOUR} 个文件（已上传 {used} 个），请稍后再试。")
+            raise AppError(f"上传过于频繁：每小时最多 {UPLOADS_PER_HOUR} 个文件（已上传 {used} 个），请稍后再试。")
         log.append((now, n))
 
 
@@ -882,7 +1089,7 @@ def start_ingest_job(pending: list, who: str, client: str) -> IngestJob:
     with _job_lock:
         current = _state["job"]
         if current is not None and not current.finished:
-            raise gr.Error(f"另一个加入任务正在进行（{current.done}/{current.total}），请稍后再试。")
+            raise AppError(f"另一个加入任务正在进行（{current.done}/{current.total}），请稍后再试。")
         job = IngestJob([tuple(p) for p in pending], who, client)
         _state["job"] = job
         job.thread.start()
@@ -893,15 +1100,15 @@ def on_add(pending, token=None, request: gr.Request = None):
     """Index the reviewed files as a background job; yields its progress, then the report and the library."""
     who = check_admin(token)
     if not pending:
-        gr.Warning("没有可加入的文件。")
-        yield (gr.skip(),) * 10
+        _warn("没有可加入的文件。")
+        yield (gr.skip(),) * 12
         return
     job = start_ingest_job(pending, who, _client(request))
     idle = gr.update(interactive=False, value="加入文库")
-    yield (job.progress_html(), None, "", [], idle, *(gr.skip(),) * 4, job.progress_html())
+    yield (job.progress_html(), None, "", [], idle, *(gr.skip(),) * 6, job.progress_html())
     while not job.finished:
         time.sleep(0.5)
-        yield (job.progress_html(), *(gr.skip(),) * 8, job.progress_html())
+        yield (job.progress_html(), *(gr.skip(),) * 10, job.progress_html())
     yield (job.report_html(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *_library_outputs())
 
 
@@ -918,13 +1125,13 @@ def remove_document(doc_id: str, admin_token: str | None = None) -> dict:
     doc_id = str(doc_id or "").strip()
     doc = documents_by_id().get(doc_id)
     if doc is None:
-        raise gr.Error(f"文库中没有编号为「{doc_id}」的决定（需要完整编号）。")
+        raise AppError(f"文库中没有编号为「{doc_id}」的决定（需要完整编号）。")
     try:
         with _index_lock.write():
             removed = get_assistant().remove(doc_id)
             _forget_upload(getattr(doc, "source_path", None))
     except Exception as exc:
-        raise gr.Error(f"删除失败：{_plain_error(exc)}") from None
+        raise AppError(f"删除失败：{_plain_error(exc)}") from None
     finally:
         _library_changed()
     if doc_id in _uploads_meta():
@@ -935,11 +1142,11 @@ def remove_document(doc_id: str, admin_token: str | None = None) -> dict:
 def on_remove(doc_id, token=None):
     check_admin(token)
     if not doc_id:
-        return (render.status_html("请先选择要删除的决定。", "bad"), *(gr.skip(),) * 5)
+        return (render.status_html("请先选择要删除的决定。", "bad"), *(gr.skip(),) * 7)
     try:
         removed = remove_document(doc_id, token)
     except gr.Error as exc:
-        return (render.status_html(exc.message, "bad"), *(gr.skip(),) * 5)
+        return (render.status_html(exc.message, "bad"), *(gr.skip(),) * 7)
     message = render.status_html(f"已删除《{removed['title']}》（{removed['removed_clauses']} 个条款）。")
     return (message, *_library_outputs())
 
@@ -956,102 +1163,30 @@ def _forget_upload(source_path: str | None) -> None:
 # ---------------------------------------------------------------------------
 # Layout
 
-CSS = """
-.gradio-container { max-width: 1500px !important; }
-.jd-header h1 { font-size: 1.5rem; margin: 0; }
-.jd-header p { margin: .2rem 0 0; color: var(--body-text-color-subdued); }
-.jd-status { font-size: .9rem; padding: .35rem .7rem; border-radius: 6px; margin: .2rem 0; }
-.jd-status-ok { background: #eef6ee; color: #1d5b25; }
-.jd-status-bad { background: #fdecec; color: #8a1c1c; }
-.jd-examples button { font-size: .85rem !important; border-radius: 999px !important; }
-#jd-chat .jd-answer, #jd-chat .jd-refusal, #jd-chat .jd-footnotes { white-space: normal; }
-#jd-chat .jd-answer p { margin: .3rem 0; }
-#jd-chat .jd-answer ul, #jd-chat .jd-answer ol { margin: .3rem 0; padding-left: 1.4rem; }
-#jd-chat .jd-answer li { margin: .25rem 0; }
-#jd-chat .jd-answer li p { margin: 0; }
-.jd-examples-head { margin-top: .4rem; }
-.jd-examples { flex-wrap: wrap; gap: .4rem !important; }
-.jd-examples button { flex: 0 1 auto !important; min-width: 0 !important; }
-#jd-chat .jd-answer h1, #jd-chat .jd-answer h2, #jd-chat .jd-answer h3, #jd-chat .jd-answer h4 { font-size: 1rem; margin: .6rem 0 .3rem; }
-#jd-chat .jd-answer table { border-collapse: collapse; font-size: .9rem; }
-#jd-chat .jd-answer td, #jd-chat .jd-answer th { border: 1px solid var(--border-color-primary); padding: .25rem .45rem; vertical-align: top; }
-a.jd-cite, a.jd-fn { text-decoration: none; color: #0b5394; background: #e8f0fb; border-radius: 4px; padding: 0 .2rem; cursor: pointer; white-space: nowrap; }
-a.jd-cite:hover, a.jd-fn:hover { background: #cfe0f7; }
-a.jd-cite sup, a.jd-fn sup { font-weight: 700; margin-left: .1rem; }
-.jd-cite-group { color: #0b5394; }
-.jd-footnotes { border-top: 1px dashed var(--border-color-primary); margin-top: .5rem; padding-top: .3rem; font-size: .85rem; }
-.jd-footnotes ol { margin: .2rem 0 0 1.2rem; padding: 0; list-style: none; }
-.jd-footnotes li { margin: .15rem 0; }
-.jd-fn-title { color: var(--body-text-color-subdued); margin-left: .4rem; }
-.jd-fn-head, .jd-refusal-title, .jd-error-title { font-weight: 700; }
-.jd-refusal { border-left: 4px solid #c98a00; background: #fff7e0; padding: .4rem .7rem; border-radius: 4px; color: #5c4200; }
-.jd-notice { border-left: 4px solid #6b7fa8; background: #eef2fa; padding: .3rem .6rem; margin-bottom: .4rem; font-size: .9rem; }
-.jd-error { border-left: 4px solid #b42318; background: #fdecec; padding: .4rem .7rem; color: #7a1a12; }
-.jd-cursor { animation: jd-blink 1s steps(2) infinite; }
-.jd-wait { color: var(--body-text-color-subdued); }
-@keyframes jd-blink { 50% { opacity: 0; } }
-#jd-sources { max-height: 82vh; overflow-y: auto; position: sticky; top: 8px; }
-.jd-sources-head { font-weight: 700; font-size: 1.05rem; margin-bottom: .4rem; }
-.jd-turn { margin-bottom: .8rem; }
-.jd-turn-q { font-weight: 600; margin: .3rem 0; cursor: default; }
-details.jd-turn > summary { cursor: pointer; color: var(--body-text-color-subdued); }
-.jd-turn-no { display: inline-block; background: #444; color: #fff; border-radius: 3px; padding: 0 .3rem; margin-right: .4rem; font-size: .8rem; }
-.jd-src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .5rem .7rem; margin: .45rem 0; background: var(--background-fill-primary); scroll-margin-top: 12px; }
-.jd-src.jd-flash { animation: jd-flash 1.6s ease-out; }
-@keyframes jd-flash { 0% { box-shadow: 0 0 0 3px #f5b400; } 100% { box-shadow: 0 0 0 0 transparent; } }
-.jd-src-head { display: flex; gap: .5rem; align-items: baseline; }
-.jd-num { font-weight: 700; color: #0b5394; }
-.jd-label { font-weight: 700; }
-.jd-region { color: var(--body-text-color-subdued); font-size: .85rem; }
-.jd-src-title { font-size: .85rem; color: var(--body-text-color-subdued); margin: .15rem 0; }
-.jd-src-part { font-size: .8rem; color: var(--body-text-color-subdued); }
-.jd-src-text p { margin: .3rem 0; line-height: 1.65; white-space: pre-wrap; }
-.jd-src-text p.jd-context { color: var(--body-text-color-subdued); font-size: .88rem; }
-.jd-src-text p.jd-cited { border-left: 3px solid #0b5394; padding-left: .5rem; }
-.jd-src-text mark { background: #ffe58a; padding: 0 1px; border-radius: 2px; }
-.jd-src-meta { font-size: .8rem; color: var(--body-text-color-subdued); margin-top: .3rem; }
-.jd-muted { color: var(--body-text-color-subdued); font-size: .9rem; }
-.jd-table-wrap { overflow-x: auto; }
-.jd-table { border-collapse: collapse; width: 100%; font-size: .88rem; }
-.jd-table th, .jd-table td { border: 1px solid var(--border-color-primary); padding: .3rem .45rem; text-align: left; vertical-align: top; }
-.jd-table th { background: var(--background-fill-secondary); white-space: nowrap; }
-.jd-title-cell { min-width: 16rem; }
-.jd-num-cell { text-align: right; }
-.jd-date-cell { white-space: nowrap; }
-.jd-id-cell code { font-size: .75rem; word-break: break-all; }
-.jd-clause-text { white-space: pre-wrap; }
-.jd-upload { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .5rem .7rem; margin: .5rem 0; }
-.jd-upload-bad { border-color: #e3a29b; background: #fff5f4; }
-.jd-upload-name { font-weight: 700; }
-.jd-upload-error { color: #8a1c1c; }
-.jd-facts { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; font-size: .88rem; margin: .3rem 0; }
-.jd-clauses { max-height: 420px; }
-"""
-
-# Citation chips: bring the clause into view (open its folded turn first) and flash it.
-HEAD = """
-<script>
-document.addEventListener("click", function (event) {
-  var link = event.target.closest ? event.target.closest("a.jd-cite, a.jd-fn") : null;
-  if (!link) return;
-  event.preventDefault();
-  event.stopPropagation();
-  var target = document.getElementById((link.getAttribute("href") || "").replace(/^#/, ""));
-  if (!target) return;
-  var folded = target.closest("details");
-  if (folded) folded.open = true;
-  target.scrollIntoView({ behavior: "smooth", block: "start" });
-  target.classList.remove("jd-flash");
-  void target.offsetWidth;
-  target.classList.add("jd-flash");
-}, true);
-</script>
-"""
-
 THEME = gr.themes.Soft(
     font=["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
+
+
+def _browser_secret() -> str:
+    """The key the conversations in the browser are encrypted with: kept beside the indexes, so that they also
+    survive a restart of the server (a random one when that folder cannot be written)."""
+    import secrets
+
+    base = os.environ.get("JUEDING_DATA_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "jueding-qa")
+    path = Path(base) / "browser-history.key"
+    try:
+        if path.is_file():
+            return path.read_text(encoding="utf-8").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(24)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+    except OSError:
+        return secrets.token_urlsafe(24)
 
 
 def build_demo() -> gr.Blocks:
@@ -1064,16 +1199,26 @@ def build_demo() -> gr.Blocks:
         status = gr.HTML(render.status_html("正在打开文库…"), elem_id="jd-status")
         turns = gr.State([])
         pending = gr.State([])
+        conv_id = gr.State(None)
+        table_state = gr.State(None)
+        store = gr.BrowserState(history.empty_store(), storage_key="jueding-qa-conversations",
+                                secret=_browser_secret())
 
-        with gr.Tabs():
+        with gr.Tabs(elem_id="jd-tabs") as tabs:
             with gr.Tab("问答", id="chat"):
+                with gr.Row(elem_id="jd-filters"):
+                    regions = gr.Dropdown(label="限定地区", choices=[], multiselect=True, elem_id="jd-regions", scale=2)
+                    decisions = gr.Dropdown(label="限定决定", choices=[], multiselect=True, elem_id="jd-decisions",
+                                            scale=3)
+                    mode = gr.Radio(label="回答方式", choices=MODE_CHOICES[:1], value="extractive", elem_id="jd-mode",
+                                    scale=2)
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=420):
+                    with gr.Column(scale=3, min_width=400):
                         chatbot = gr.Chatbot(
                             elem_id="jd-chat",
                             label="对话",
                             show_label=False,
-                            height=600,
+                            height=520,
                             render_markdown=False,  # messages are HTML we built and escaped ourselves
                             sanitize_html=True,
                             allow_tags=False,
@@ -1086,35 +1231,57 @@ def build_demo() -> gr.Blocks:
                             question = gr.Textbox(
                                 elem_id="jd-question",
                                 show_label=False,
-                                placeholder="输入问题，例如：公安机关需配合哪些事项（回车发送）",
+                                placeholder=f"输入问题，例如：公安机关需配合哪些事项（回车发送；最多 {MAX_QUESTION_CHARS} 字）",
                                 lines=1,
                                 max_lines=4,
-                                max_length=MAX_QUESTION_CHARS,
                                 scale=6,
                                 autofocus=True,
                             )
-                            ask_btn = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="jd-ask")
-                        with gr.Row():
-                            retry_btn = gr.Button("重试", size="sm", elem_id="jd-retry")
-                            clear_btn = gr.Button("清空对话", size="sm", elem_id="jd-clear")
+                            ask_btn = gr.Button("提问", variant="primary", scale=1, min_width=70, elem_id="jd-ask")
+                            stop_btn = gr.Button("停止", variant="stop", scale=1, min_width=70, elem_id="jd-stop")
+                        note = gr.HTML(elem_id="jd-note")
+                        with gr.Row(elem_id="jd-toolbar"):
+                            turn_pick = gr.Dropdown(label="选择一问", choices=[], elem_id="jd-turn-pick", scale=2,
+                                                    min_width=160)
+                            retry_btn = gr.Button("重新生成", size="sm", elem_id="jd-retry")
+                            word_btn = gr.Button("导出本问 Word", size="sm", elem_id="jd-export-docx")
+                            md_btn = gr.Button("导出本问 Markdown", size="sm", elem_id="jd-export-md")
+                            conv_word_btn = gr.Button("导出整个对话 Word", size="sm", elem_id="jd-export-conv-docx")
+                            conv_md_btn = gr.Button("导出整个对话 Markdown", size="sm", elem_id="jd-export-conv-md")
+                            clear_btn = gr.Button("新对话", size="sm", elem_id="jd-clear")
+                        export_file = gr.File(label="导出的文件（点击文件名下载）", elem_id="jd-export-file",
+                                              interactive=False, visible=False)
                         gr.HTML('<div class="jd-muted jd-examples-head">示例问题（点击即问）</div>')
                         with gr.Row(elem_classes="jd-examples"):
                             example_btns = [
                                 gr.Button(q, size="sm", variant="secondary", elem_classes="jd-example") for q in EXAMPLES
                             ]
-                        with gr.Accordion("检索范围与回答方式", open=True):
+                        with gr.Accordion("历史对话（保存在本浏览器中）", open=False, elem_id="jd-history"):
+                            conv_pick = gr.Dropdown(label="过去的对话", choices=[], elem_id="jd-conv-pick")
                             with gr.Row():
-                                regions = gr.Dropdown(
-                                    label="限定地区", choices=[], multiselect=True, elem_id="jd-regions"
-                                )
-                                decisions = gr.Dropdown(
-                                    label="限定决定", choices=[], multiselect=True, elem_id="jd-decisions"
-                                )
-                            mode = gr.Radio(
-                                label="回答方式", choices=MODE_CHOICES[:1], value="extractive", elem_id="jd-mode"
-                            )
+                                conv_open_btn = gr.Button("打开", size="sm", elem_id="jd-conv-open")
+                                conv_del_btn = gr.Button("删除", size="sm", variant="stop", elem_id="jd-conv-delete")
                     with gr.Column(scale=2, min_width=360):
                         sources = gr.HTML(render.SOURCES_EMPTY, elem_id="jd-sources")
+
+            with gr.Tab("对照", id="compare"):
+                gr.HTML("<p class='jd-muted'>选择两部或更多决定和要对照的方面，得到逐格引用原文的对照表；"
+                        "某部决定没有相应规定时明确标出，差异只根据所引原文列出（数额、期限、机关、列举事项）。</p>")
+                with gr.Row():
+                    cmp_docs = gr.Dropdown(label="对照的决定（至少两部）", choices=[], multiselect=True,
+                                           elem_id="jd-cmp-docs", scale=3)
+                    cmp_aspect = gr.Dropdown(label="方面（可自行输入，多个用顿号分隔）", choices=ASPECT_SUGGESTIONS,
+                                             allow_custom_value=True, elem_id="jd-cmp-aspect", scale=2)
+                    cmp_btn = gr.Button("对照", variant="primary", elem_id="jd-cmp-go", scale=1)
+                cmp_table = gr.HTML(render.compare_html(None), elem_id="jd-cmp-table")
+                with gr.Row():
+                    cmp_word_btn = gr.Button("导出对照表 Word", size="sm", elem_id="jd-cmp-docx")
+                    cmp_md_btn = gr.Button("导出对照表 Markdown", size="sm", elem_id="jd-cmp-md")
+                cmp_file = gr.File(label="导出的文件（点击文件名下载）", elem_id="jd-cmp-file", interactive=False, visible=False)
+
+            with gr.Tab("原文", id="reader"):
+                reader_pick = gr.Dropdown(label="选择决定", choices=[], elem_id="jd-reader-pick")
+                reader = gr.HTML(render.reader_html(None, []), elem_id="jd-reader")
 
             with gr.Tab("文库", id="library"):
                 access = gr.HTML(elem_id="jd-access")
@@ -1137,31 +1304,57 @@ def build_demo() -> gr.Blocks:
                 add_btn = gr.Button("加入文库", variant="primary", interactive=False, elem_id="jd-add")
                 add_report = gr.HTML(elem_id="jd-add-report")
                 review = gr.HTML(elem_id="jd-review")
-                gr.HTML("<h3>删除决定</h3>")
+                gr.HTML("<h3>删除决定</h3><p class='jd-muted'>也可以点击上表中每行的「删除」。</p>")
                 with gr.Row():
                     remove_pick = gr.Dropdown(label="选择决定", choices=[], elem_id="jd-remove-pick", scale=4)
                     remove_btn = gr.Button("删除", variant="stop", scale=1, elem_id="jd-remove")
                 remove_report = gr.HTML(elem_id="jd-remove-report")
 
+        bridge = gr.Textbox(elem_id="jd-bridge", elem_classes="jd-hidden", show_label=False, container=False)
+        bridge_btn = gr.Button("bridge", elem_id="jd-bridge-go", elem_classes="jd-hidden")
+
         # --- events
         private = {"api_visibility": "private"}
         chat_in = [question, turns, regions, decisions, mode]
-        chat_out = [chatbot, question, sources, turns]
-        question.submit(on_submit, chat_in, chat_out, **private)
-        ask_btn.click(on_submit, chat_in, chat_out, **private)
-        retry_btn.click(on_retry, [turns, regions, decisions, mode], chat_out, **private)
-        clear_btn.click(on_clear, None, chat_out, queue=False, **private)
-        chatbot.clear(on_clear, None, chat_out, queue=False, **private)  # the chat's own trash icon
+        chat_out = [chatbot, question, sources, turns, turn_pick]
+        submit_out = [*chat_out, note]
+        save = (on_saved, [turns, conv_id, store], [store, conv_id, conv_pick])
+        answering = [
+            question.submit(on_submit, chat_in, submit_out, **private),
+            ask_btn.click(on_submit, chat_in, submit_out, **private),
+            retry_btn.click(on_regenerate, [turns, turn_pick, regions, decisions, mode], chat_out, **private),
+        ]
         for btn in example_btns:
-            btn.click(lambda q=btn.value: q, None, question, queue=False, **private).then(
-                on_submit, chat_in, chat_out, **private
-            )
+            answering.append(btn.click(lambda q=btn.value: q, None, question, queue=False, **private).then(
+                on_submit, chat_in, submit_out, **private))
+        for event in answering:
+            event.then(*save, queue=False, **private)
+        stop_btn.click(None, None, None, cancels=answering, queue=False, **private)
+        clear_btn.click(on_new_conversation, store, [chatbot, sources, turns, turn_pick, conv_id, store, conv_pick],
+                        queue=False, **private).then(lambda: "", None, question, queue=False, **private)
+        chatbot.clear(on_new_conversation, store, [chatbot, sources, turns, turn_pick, conv_id, store, conv_pick],
+                      queue=False, **private)  # the chat's own trash icon: a new conversation, the old one kept
+        conv_open_btn.click(on_open_conversation, [conv_pick, store],
+                            [chatbot, sources, turns, turn_pick, conv_id, store], **private)
+        conv_del_btn.click(on_delete_conversation, [conv_pick, conv_id, store],
+                           [chatbot, sources, turns, turn_pick, conv_id, store, conv_pick], **private,
+                           js="(c, i, s) => (c && window.confirm('确定删除这个对话？') ? [c, i, s] : [null, i, s])")
+        for btn, whole, fmt in ((word_btn, False, "docx"), (md_btn, False, "md"), (conv_word_btn, True, "docx"),
+                                (conv_md_btn, True, "md")):
+            btn.click(partial(on_export, whole=whole, fmt=fmt), [turns, turn_pick], export_file, **private)
+        cmp_btn.click(on_compare, [cmp_docs, cmp_aspect], [cmp_table, table_state], **private)
+        cmp_word_btn.click(partial(on_export_compare, fmt="docx"), table_state, cmp_file, **private)
+        cmp_md_btn.click(partial(on_export_compare, fmt="md"), table_state, cmp_file, **private)
+        reader_pick.input(on_read, reader_pick, reader, **private)
 
-        library_out = [library, regions, decisions, remove_pick, status]
+        library_out = [library, regions, decisions, remove_pick, cmp_docs, reader_pick, status]
         demo.load(on_load, None, [*library_out, mode, access, admin_token, files, remove_btn], **private)
+        demo.load(on_restore, store, [chatbot, sources, turns, turn_pick, conv_id, conv_pick], **private)
         refresh_btn.click(_library_outputs, None, library_out, **private)
         # Every handler that changes the library checks the admin token itself (check_admin): the
-        # confirm dialog below is a courtesy, not the guard.
+        # confirm dialogs are a courtesy, not the guard.
+        bridge_btn.click(on_bridge, [bridge, admin_token], [tabs, reader, reader_pick, remove_report, *library_out],
+                         **private).then(None, None, None, js=SCROLL_TO_FOCUS, queue=False, **private)
         files.upload(on_upload, [files, admin_token], [review, pending, add_btn], concurrency_limit=1, **private)
         files.clear(on_clear_upload, pending, [review, pending, add_btn], **private)
         add_btn.click(on_add, [pending, admin_token], [add_report, files, review, pending, add_btn, *library_out],
@@ -1254,7 +1447,7 @@ def main(argv: list[str] | None = None) -> None:
         css=CSS,
         head=HEAD,
         ssr_mode=False,
-        footer_links=["api"],
+        footer_links=[],  # Gradio's footer is English whatever the page language; /ask is documented in README
         prevent_thread_lock=True,
     )
     print(f"serving after {time.perf_counter() - started:.1f} s", file=sys.stderr)
