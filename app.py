@@ -1,42 +1,41 @@
-"""决定问答 — the web app.
+"""决定问答 — the web app: all of its Gradio code.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--index-dir DIR] [--share]
 
-Chat with cited answers, a sources panel, and a library tab to add or remove decisions.
-Besides the UI it serves the Gradio endpoint `/ask` (question → {"text", "refused", "citations"}).
-Importing this module builds the UI only; the assistant (and its index) opens in `__main__`
-before launch, or on the first request when `demo` is launched some other way.
+Chat with cited answers, a sources panel, 对照 tables, the decisions' full text, a library tab to add or remove
+decisions, exports and conversations kept in the browser. Besides the UI it serves the Gradio endpoints `/ask`
+and `/ask_stream` (question → {"text", "refused", "citations", ...}). Importing this module builds the UI only;
+the assistant (and its index) opens in `main()` before launch, or on the first request when `demo` is launched
+some other way. What has no Gradio in it lives in assistant/: chatview (the chat's content), uploads (staging,
+quotas, provenance), jobs (the index lock, ingest jobs), access, apisessions, webapi, webassets, pagehead.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
-import hashlib
-import hmac
 import json
 import os
-import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
-from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TypedDict, get_type_hints
+from typing import get_type_hints
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant import alignment, export, history, render  # noqa: E402
+from assistant import access, alignment, chatview, export, history, render  # noqa: E402
+from assistant.apisessions import ApiSessions  # noqa: E402
+from assistant.errors import plain_message  # noqa: E402
+from assistant.jobs import IngestJob, JobSlot, ReadWriteLock  # noqa: E402
+from assistant.uploads import Staging, UploadLog, UploadQuota, UploadRefused, discard, discard_within  # noqa: E402
+from assistant.uploads import for_user, forget_kept, uploaded_sources  # noqa: E402
+from assistant.webapi import ASK_PARAMETERS, ASK_RETURNS, ASK_STREAM_RETURNS, AskResult, AskStreamChunk  # noqa: E402
 from assistant.webassets import CSS, HEAD, SCROLL_TO_FOCUS  # noqa: E402
 
 TITLE = "决定问答 · 检察机关法律监督决定"
@@ -48,69 +47,28 @@ EXAMPLES = [
     "两地决定对公益诉讼的规定有何不同？",
     "检察建议应当遵循哪些原则",
 ]
-UPLOAD_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 MAX_QUESTION_CHARS = 1000
 MAX_ASPECT_CHARS = 100
 ASPECT_SUGGESTIONS = ["公益诉讼", "公安机关", "审判机关", "未成年人", "检察建议", "人大常委会", "适用税额", "施行"]
 MAX_TURNS = 40  # chat turns kept per session (older ones drop out of the state and the panel)
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-UPLOADS_PER_REQUEST = int(os.environ.get("JUEDING_UPLOAD_MAX_FILES", "300"))
-UPLOADS_PER_HOUR = int(os.environ.get("JUEDING_UPLOAD_MAX_PER_HOUR", "1000"))
-STAGING_TTL_S = 3600  # staged uploads nobody added are deleted after this
-API_SESSION_IDLE_S = 5.0  # API-only sessions are dropped after this long without a request
 JOB_LOCK_HOLD_S = 0.5  # a web ingest job commits batches sized to hold the index about this long
-AppError = partial(gr.Error, title="出错了")  # Gradio's toast title, in Chinese
+AppError = partial(gr.Error, title="出错了")
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
 
 
 # ---------------------------------------------------------------------------
 # The assistant: opened once, shared by all sessions
 
-
-class _ReadWriteLock:
-    """Many answers at once; adding or removing a decision waits for them and runs alone."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-        self._writers_waiting = 0
-
-    @contextmanager
-    def read(self):
-        with self._cond:
-            while self._writing or self._writers_waiting:  # a waiting writer goes next: no writer starvation
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def write(self):
-        with self._cond:
-            self._writers_waiting += 1
-            try:
-                while self._writing or self._readers:
-                    self._cond.wait()
-            finally:
-                self._writers_waiting -= 1
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
-
-
 _config: dict = {"index_dir": None, "admin_token": None, "host": None, "share": None}
-_state: dict = {"assistant": None, "settings": None, "documents": None, "uploads": None, "job": None}
+_state: dict = {"assistant": None, "settings": None, "documents": None}
 _open_lock = threading.Lock()
-_index_lock = _ReadWriteLock()
+_index_lock = ReadWriteLock()  # many answers at once; adding or removing a decision waits for them and runs alone
+staging = Staging()  # uploads under review, exports
+upload_quota = UploadQuota(per_request=int(os.environ.get("JUEDING_UPLOAD_MAX_FILES", "300")),
+                           per_hour=int(os.environ.get("JUEDING_UPLOAD_MAX_PER_HOUR", "1000")))
+upload_log = UploadLog(lambda: Path(get_settings().index_dir) / "uploads" / "uploads.json")
+jobs = JobSlot()
+api_sessions = ApiSessions(lambda: getattr(demo, "state_holder", None), idle_s=5.0)
 
 
 def configure(index_dir: str | None = None, *, admin_token: str | None = None, host: str | None = None,
@@ -121,55 +79,31 @@ def configure(index_dir: str | None = None, *, admin_token: str | None = None, h
 
 
 # ---------------------------------------------------------------------------
-# Who may change the library: enforced here, on the server, inside every handler that changes it
-
-READ_ONLY_MESSAGE = ("文库只读：本服务对外开放且未设置管理员口令，不能上传、加入或删除决定。"
-                     "管理员可在服务器上设置环境变量 JUEDING_ADMIN_TOKEN（或 --admin-token）后重启。")
-BAD_TOKEN_MESSAGE = "管理员口令不正确或未填写，文库未改动。"
+# Who may change the library (assistant/access.py): checked here, on the server, in every handler that changes it
 
 
 def _admin_token() -> str | None:
     return _config["admin_token"] or os.environ.get("JUEDING_ADMIN_TOKEN") or None
 
 
-def is_exposed() -> bool:
-    """Whether the app may be reached beyond this machine: a non-loopback bind address or --share.
-    When it cannot tell (not launched yet, or launched some other way without a host) it says yes."""
+def library_access() -> str:
+    """'token': changes need the admin token; 'open': loopback only, no token set; 'disabled': read-only.
+    Host and share as configured, else as `demo` was launched (exposed when it cannot tell)."""
     share = _config["share"] if _config["share"] is not None else bool(getattr(demo, "share", False))
     host = _config["host"] if _config["host"] is not None else getattr(demo, "server_name", None)
-    if share or not host:
-        return True
-    return str(host).strip().lower() not in LOOPBACK_HOSTS
-
-
-def library_access() -> str:
-    """'token': changes need the admin token; 'open': loopback only, no token set; 'disabled': read-only."""
-    if _admin_token():
-        return "token"
-    return "disabled" if is_exposed() else "open"
+    return access.library_access(_admin_token(), host, share)
 
 
 def check_admin(token) -> str:
     """Raise gr.Error unless this request may change the library; returns who it is ('管理员' / '本机用户')."""
-    access = library_access()
-    if access == "open":
-        return "本机用户"
-    if access == "disabled":
-        raise AppError(READ_ONLY_MESSAGE)
-    expected = _admin_token().encode("utf-8")
-    if not hmac.compare_digest(str(token or "").encode("utf-8"), expected):
-        time.sleep(0.3)  # slows guessing a little; the check itself is constant-time
-        raise AppError(BAD_TOKEN_MESSAGE)
-    return "管理员"
+    try:
+        return access.check(library_access(), token, _admin_token())
+    except access.AccessDenied as exc:
+        raise AppError(str(exc)) from None
 
 
 def access_note() -> str:
-    access = library_access()
-    if access == "open":
-        return render.status_html("本服务只在本机（回环地址）提供：可直接上传、加入或删除决定。")
-    if access == "token":
-        return render.status_html("上传、加入或删除决定需要管理员口令；未填写口令时文库只读，问答不受影响。")
-    return render.status_html(READ_ONLY_MESSAGE, "bad")
+    return render.status_html(*access.NOTES[library_access()])
 
 
 def _client(request) -> str:
@@ -209,74 +143,8 @@ def _library_changed() -> None:
     _state["documents"] = None
 
 
-def _filters(regions, doc_ids) -> dict | None:
-    filters = {}
-    if regions:
-        filters["region"] = list(regions)
-    if doc_ids:
-        filters["doc_id"] = list(doc_ids)
-    return filters or None
-
-
-def _plain_error(exc: Exception) -> str:
-    """A message for a person: our own errors carry one; anything else is logged in full."""
-    from assistant.errors import ProjectError
-
-    if isinstance(exc, ProjectError):
-        return str(exc)
-    traceback.print_exc()
-    return f"处理时发生内部错误（{type(exc).__name__}），请重试；若反复出现，请联系管理员查看服务日志。"
-
-
 # ---------------------------------------------------------------------------
 # The API endpoint
-
-
-class CitationDict(TypedDict):
-    doc_id: str
-    doc_title: str
-    region: str
-    kind: str
-    article: int | None
-    paragraph: int | None
-    label: str
-    text: str
-
-
-class UploadedSource(TypedDict):
-    doc_id: str
-    title: str
-    uploaded_by: str
-    uploaded_at: str
-    file_name: str
-
-
-class AskResult(TypedDict):
-    text: str
-    refused: bool
-    citations: list[CitationDict]
-    mode: str
-    query: str
-    notice: str | None
-    uploaded_sources: list[UploadedSource]
-
-
-class AskStreamChunk(TypedDict):
-    text: str
-    done: bool
-    result: AskResult | None
-
-
-ASK_PARAMETERS = {
-    "question": "The question, in Chinese, at most 1000 characters, e.g. 公安机关需配合哪些事项.",
-    "history": "Earlier turns of the conversation as [[question, answer_text], ...], oldest first; null for none.",
-    "filters": 'Restrict retrieval: {"region": ["西藏自治区", ...], "doc_id": [...]}; null for the whole library.',
-    "mode": '"extractive" (quotes, offline), "llm" (needs a configured LLM) or null for the server default.',
-}
-ASK_RETURNS = ("The answer: text (Markdown with inline 〔…〕 citations), refused (true when the library holds nothing "
-               "that answers), citations (each cited clause once: doc_id, doc_title, region, kind, article, paragraph, "
-               "label, text), mode, query, notice, uploaded_sources (cited documents that users uploaded: not "
-               "official publications).")
 
 
 def ask(
@@ -302,7 +170,7 @@ def ask(
         with _index_lock.read():
             answer = get_assistant().ask(question, history=pairs or None, filters=filters or None, mode=mode or None)
     except Exception as exc:
-        raise AppError(_plain_error(exc)) from None
+        raise AppError(plain_message(exc)) from None
     finally:
         _release_api_session(request)
     return _answer_dict(answer)
@@ -339,7 +207,7 @@ def ask_stream(
                     result = _answer_dict(item)
                     yield {"text": result["text"], "done": True, "result": result}
     except Exception as exc:
-        raise AppError(_plain_error(exc)) from None
+        raise AppError(plain_message(exc)) from None
     finally:
         _release_api_session(request)
 
@@ -353,67 +221,13 @@ def _api_history(history) -> list[tuple[str, str]]:
 
 def _answer_dict(answer) -> dict:
     data = answer.to_dict()
-    uploads = _uploads_meta()
-    seen, uploaded = set(), []
-    for citation in answer.citations:
-        meta = uploads.get(citation.doc_id)
-        if meta and citation.doc_id not in seen:
-            seen.add(citation.doc_id)
-            uploaded.append({"doc_id": citation.doc_id, "title": citation.doc_title,
-                             "uploaded_by": meta.get("by", ""), "uploaded_at": meta.get("at", ""),
-                             "file_name": meta.get("name", "")})
-    data["uploaded_sources"] = uploaded
+    data["uploaded_sources"] = uploaded_sources(answer.citations, upload_log.read())
     return data
 
 
-# Gradio keeps a SessionState (~80 KB: a copy of every component's config) per session, up to 10,000 of
-# them. A REST call (/gradio_api/call/ask) is a session of its own, so each question left ~80 KB behind and
-# the GC walked ever more objects (RSS +85 KB/question, throughput −25 % in three rounds). Sessions that
-# only ever called the API hold no state: they are dropped a few seconds after their last request.
-_api_sessions: dict[str, float] = {}
-_api_sessions_lock = threading.Lock()
-_sweeper: dict = {"thread": None}
-
-
 def _release_api_session(request) -> None:
-    session = getattr(request, "session_hash", None)
-    if not session:
-        return
-    with _api_sessions_lock:
-        _api_sessions[session] = time.monotonic()
-        if _sweeper["thread"] is None:
-            _sweeper["thread"] = threading.Thread(target=_sweep_forever, name="api-session-sweeper", daemon=True)
-            _sweeper["thread"].start()
-
-
-def sweep_api_sessions(idle_s: float = API_SESSION_IDLE_S) -> int:
-    """Drop API-only sessions idle for `idle_s`; returns how many were dropped."""
-    holder = getattr(demo, "state_holder", None)
-    if holder is None:
-        return 0
-    now = time.monotonic()
-    with _api_sessions_lock:
-        idle = [s for s, t in _api_sessions.items() if now - t >= idle_s]
-        for session in idle:
-            del _api_sessions[session]
-    dropped = 0
-    with holder.lock:
-        for session in idle:
-            state = holder.session_data.get(session)
-            if state is not None and not state.state_data:  # a browser session with chat state is never touched
-                del holder.session_data[session]
-                holder.time_last_used.pop(session, None)
-                dropped += 1
-    return dropped
-
-
-def _sweep_forever() -> None:
-    while True:
-        time.sleep(API_SESSION_IDLE_S / 2)
-        try:
-            sweep_api_sessions()
-        except Exception:  # never let the sweeper die silently on a Gradio change
-            traceback.print_exc()
+    """An API-only session holds no state worth keeping: dropped once idle (see assistant/apisessions.py)."""
+    api_sessions.release(getattr(request, "session_hash", None))
 
 
 for _fn in (ask, ask_stream):
@@ -423,45 +237,18 @@ ask_stream.__annotations__["return"] = AskStreamChunk
 
 def _check_question(question) -> str:
     question = str(question or "").strip()
-    if not question:
-        raise AppError("问题不能为空。")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise AppError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+    problem = chatview.question_problem(question, MAX_QUESTION_CHARS)
+    if problem:
+        raise AppError(problem)
     return question
 
 
 # ---------------------------------------------------------------------------
-# Chat
-#
-# A turn is (question, Answer | error message, scope): scope states the filter it was asked under.
+# Chat: the content comes from assistant/chatview.py; a turn is (question, Answer | error message, scope)
 
 
 def _warn(message: str) -> None:
     gr.Warning(message, title="提示")
-
-
-def chat_messages(turns: list, pending: tuple | None = None) -> list[dict]:
-    """turns: (question, Answer | error message, scope); pending: (question, partial text, scope)."""
-    messages = []
-    uploads = _uploads_meta()
-    documents = _documents_or_empty()
-    for number, turn in enumerate(turns, start=1):
-        question, answer, scope = turn[0], turn[1], _scope_of(turn)
-        messages.append({"role": "user", "content": render.user_html(question)})
-        if isinstance(answer, str):
-            body = render.scope_html(scope) + render.error_html(answer)
-        else:
-            copy = export.to_markdown(export.answer_blocks(question, answer, documents, scope=scope))
-            body = _uploaded_notice(answer, uploads) + render.answer_html(answer, number, scope, copy)
-        messages.append({"role": "assistant", "content": body})
-    if pending is not None:
-        messages.append({"role": "user", "content": render.user_html(pending[0])})
-        messages.append({"role": "assistant", "content": render.scope_html(pending[2]) + render.partial_html(pending[1])})
-    return messages
-
-
-def _scope_of(turn) -> str | None:
-    return turn[2] if len(turn) > 2 else None
 
 
 def _documents_or_empty() -> dict:
@@ -472,77 +259,32 @@ def _documents_or_empty() -> dict:
         return {}
 
 
+def chat_messages(turns: list, pending: tuple | None = None) -> list[dict]:
+    return chatview.chat_messages(turns, pending, documents=_documents_or_empty(), uploads=upload_log.read())
+
+
 def sources_panel(turns: list) -> str:
-    if all(isinstance(t[1], str) for t in turns):
-        return render.SOURCES_EMPTY
-    documents = _documents_or_empty()
-    uploads = _uploads_meta()
-    if uploads:  # an uploaded document says so where its clauses are shown
-        from dataclasses import replace
-
-        documents = {d: (replace(doc, status=_uploaded_label(uploads[d])) if d in uploads else doc)
-                     for d, doc in documents.items()}
-    # Errored turns stay as empty slots so that turn numbers match the chips in the chat.
-    return render.sources_html([(t[0], _NO_ANSWER if isinstance(t[1], str) else t[1]) for t in turns], documents)
-
-
-_NO_ANSWER = SimpleNamespace(citations=(), refused=False, query="", sources=())
-
-
-def _uploaded_label(meta: dict) -> str:
-    return f"用户上传（{meta.get('by', '')}，{meta.get('at', '')[:16].replace('T', ' ')}），非官方发布文本"
-
-
-def _uploaded_notice(answer, uploads: dict) -> str:
-    """A line above an answer that quotes uploaded documents: they are user data, not published law."""
-    cited = list(dict.fromkeys(c.doc_id for c in getattr(answer, "citations", ()) if c.doc_id in uploads))
-    if not cited:
-        return ""
-    titles = {c.doc_id: c.doc_title for c in answer.citations}
-    names = "、".join(f"《{render.esc(titles[d])}》（{render.esc(_uploaded_label(uploads[d]))}）" for d in cited)
-    return f'<div class="jd-notice jd-uploaded">注意：以下回答引用了用户上传的文件 {names}，请与官方发布文本核对。</div>'
-
-
-def _history(turns: list) -> list[tuple[str, str]]:
-    return [(t[0], t[1].text) for t in turns if not isinstance(t[1], str)]
-
-
-def scope_text(regions, doc_ids) -> str:
-    """The filter a question is asked under, in words: 全部决定 / 限定地区：西藏自治区 / 限定决定：《…》."""
-    parts = []
-    if regions:
-        parts.append("限定地区：" + "、".join(regions))
-    if doc_ids:
-        documents = _documents_or_empty()
-        parts.append("限定决定：" + "、".join(f"《{documents[d].title}》" if d in documents else d for d in doc_ids))
-    return "；".join(parts) or "全部决定"
+    return chatview.sources_panel(turns, documents=_documents_or_empty(), uploads=upload_log.read())
 
 
 STREAM_STEP = 24  # characters shown per step while an answer streams
 STREAM_PAUSE_S = 0.03
 
 
-def _paced(delta: str) -> Iterator[str]:
-    """An extractive answer arrives line by line at once: shown a few characters at a time, so it is seen."""
-    for i in range(0, len(delta), STREAM_STEP):
-        yield delta[i:i + STREAM_STEP]
-
-
 def _answer(question: str, before: list, regions, doc_ids, mode, after: list | None = None):
     """Stream one answer: yields (chat, question box, sources, turns, turn picker)."""
-    scope = scope_text(regions, doc_ids)
+    scope = chatview.scope_text(regions, doc_ids, _documents_or_empty())
     after = after or []
     partial = ""
     yield chat_messages(before, (question, partial, scope)), "", gr.skip(), gr.skip(), gr.skip()
     answer = None
     try:
         with _index_lock.read():
-            stream = get_assistant().stream(
-                question, history=_history(before) or None, filters=_filters(regions, doc_ids), mode=mode or None
-            )
+            stream = get_assistant().stream(question, history=chatview.history_pairs(before) or None,
+                                            filters=chatview.filters(regions, doc_ids), mode=mode or None)
             for item in stream:
                 if isinstance(item, str):
-                    for piece in _paced(item):
+                    for piece in chatview.paced(item, STREAM_STEP):
                         partial += piece
                         yield chat_messages(before, (question, partial, scope)), *(gr.skip(),) * 4
                         time.sleep(STREAM_PAUSE_S)
@@ -551,15 +293,14 @@ def _answer(question: str, before: list, regions, doc_ids, mode, after: list | N
         if answer is None:
             answer = "没有得到回答，请重试。"
     except Exception as exc:  # shown in the chat; the conversation goes on
-        answer = _plain_error(exc)
+        answer = plain_message(exc)
     turns = (before + [(question, answer, scope)] + after)[-MAX_TURNS:]
     yield chat_messages(turns), gr.skip(), sources_panel(turns), turns, _turn_choices(turns)
 
 
 def _turn_choices(turns: list, selected: int | None = None):
-    choices = [(f"第{i}问：{t[0][:24]}", i) for i, t in enumerate(turns, start=1)]
     value = selected if selected else (len(turns) if turns else None)
-    return gr.update(choices=choices, value=value)
+    return gr.update(choices=chatview.turn_labels(turns), value=value)
 
 
 def on_submit(question, turns, regions, doc_ids, mode):
@@ -585,10 +326,6 @@ def on_regenerate(turns, number, regions, doc_ids, mode):
     number = int(number or len(turns))
     number = min(max(number, 1), len(turns))
     yield from _answer(turns[number - 1][0], turns[:number - 1], regions, doc_ids, mode, turns[number:])
-
-
-def on_clear():
-    return [], "", render.SOURCES_EMPTY, [], gr.update(choices=[], value=None)
 
 
 # --- conversations kept in the browser
@@ -640,35 +377,19 @@ def on_restore(store):
 # --- exports
 
 
-def _export_dir() -> Path:
-    path = _staging_dir() / "exports"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def _write_export(blocks, prefix: str, fmt: str) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path(tempfile.mkdtemp(dir=_export_dir()))
-    if fmt == "docx":
-        path = export.to_docx(blocks, folder / export.export_name(prefix, stamp, ".docx"))
-    else:
-        path = folder / export.export_name(prefix, stamp, ".md")
-        path.write_text(export.to_markdown(blocks), encoding="utf-8")
+def _write_export(blocks, prefix: str, fmt: str):
+    path = export.write(blocks, staging.export_folder(), prefix, fmt, datetime.now().strftime("%Y%m%d-%H%M%S"))
     return gr.update(value=str(path), visible=True)
 
 
 def on_export(turns, number, whole: bool, fmt: str):
-    turns = [t for t in (turns or [])]
+    turns = list(turns or [])
     if not turns:
         _warn("还没有可以导出的回答。")
         return gr.skip()
-    documents = _documents_or_empty()
     if whole:
-        return _write_export(export.conversation_blocks(turns, documents), "对话", fmt)
-    number = min(max(int(number or len(turns)), 1), len(turns))
-    turn = turns[number - 1]
-    blocks = [("h1", "决定问答 · 回答"), *export.answer_blocks(turn[0], turn[1], documents, scope=_scope_of(turn))]
-    return _write_export(blocks, f"第{number}问", fmt)
+        return _write_export(export.conversation_blocks(turns, _documents_or_empty()), "对话", fmt)
+    return _write_export(*export.turn_blocks(turns, number, _documents_or_empty()), fmt)
 
 
 # --- 对照
@@ -677,20 +398,15 @@ def on_export(turns, number, whole: bool, fmt: str):
 def on_compare(doc_ids, aspect):
     doc_ids = list(doc_ids or [])
     aspect = str(aspect or "").strip()
-    if len(doc_ids) < 2:
-        _warn("请至少选择两部决定进行对照。")
-        return gr.skip(), gr.skip()
-    if not aspect:
-        _warn("请填写要对照的方面，例如：公益诉讼。")
-        return gr.skip(), gr.skip()
-    if len(aspect) > MAX_ASPECT_CHARS:
-        _warn(f"对照的方面过长（{len(aspect)} 字），请控制在 {MAX_ASPECT_CHARS} 字以内。")
+    problem = chatview.compare_problem(doc_ids, aspect, MAX_ASPECT_CHARS)
+    if problem:
+        _warn(problem)
         return gr.skip(), gr.skip()
     try:
         with _index_lock.read():
             table = alignment.compare(get_assistant(), doc_ids, aspect)
     except Exception as exc:
-        return render.error_html(_plain_error(exc)), None
+        return render.error_html(plain_message(exc)), None
     return render.compare_html(table), table
 
 
@@ -748,7 +464,8 @@ def _library_outputs() -> tuple:
     n_clauses = sum(e.n_clauses for e in entries)
     status = render.status_html(f"文库已就绪：{len(entries)} 部决定，{n_clauses} 个条款。")
     return (
-        render.library_html(entries, writable=library_access() != "disabled") + _uploads_html(entries),
+        render.library_html(entries, writable=library_access() != "disabled")
+        + chatview.uploads_table_html(entries, upload_log.read()),
         gr.update(choices=regions),
         gr.update(choices=decisions),
         gr.update(choices=decisions, value=None),
@@ -758,21 +475,6 @@ def _library_outputs() -> tuple:
     )
 
 
-def _uploads_html(entries) -> str:
-    uploads = _uploads_meta()
-    rows = [
-        f"<tr><td>{render.esc(e.document.title)}</td><td>{render.esc(uploads[e.document.doc_id].get('name', ''))}</td>"
-        f"<td>{render.esc(uploads[e.document.doc_id].get('by', ''))}</td>"
-        f"<td class='jd-date-cell'>{render.esc(uploads[e.document.doc_id].get('at', '')[:19].replace('T', ' '))}</td></tr>"
-        for e in entries if e.document.doc_id in uploads
-    ]
-    if not rows:
-        return ""
-    return ("<h4>用户上传的文件（非官方发布文本，内容仅作为资料检索）</h4><div class='jd-table-wrap'>"
-            "<table class='jd-table' id='jd-uploaded'><thead><tr><th>决定名称</th><th>上传文件名</th><th>上传者</th>"
-            f"<th>上传时间（UTC）</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
-
-
 def on_load(progress=gr.Progress()):
     def report(done, total, desc=""):
         progress((done, total), desc=f"正在建立索引：{desc}" if desc else "正在建立索引")
@@ -780,7 +482,7 @@ def on_load(progress=gr.Progress()):
     try:
         get_assistant(progress=report)
     except Exception as exc:
-        message = render.status_html(f"文库无法打开：{_plain_error(exc)}", "bad")
+        message = render.status_html(f"文库无法打开：{plain_message(exc)}", "bad")
         return (*(gr.skip(),) * 6, message, *(gr.skip(),) * 5)
     settings = get_settings()
     if settings.llm_configured:
@@ -789,129 +491,25 @@ def on_load(progress=gr.Progress()):
     else:
         mode = gr.update(choices=MODE_CHOICES[:1], value="extractive", interactive=False,
                          info="未配置大模型：目前只能摘录原文回答。配置方法见 README.zh.md「大模型」一节。")
-    access = library_access()
-    writable = access != "disabled"
-    return (*_library_outputs(), mode, access_note(), gr.update(visible=access == "token"),
+    level = library_access()
+    writable = level != "disabled"
+    return (*_library_outputs(), mode, access_note(), gr.update(visible=level == "token"),
             gr.update(interactive=writable), gr.update(interactive=writable))
 
 
-# --- uploads: staged for review in a private temp dir, kept under index_dir/uploads by content hash
-
-
-def _staging_dir() -> Path:
-    if _state["uploads"] is None:
-        _state["uploads"] = Path(tempfile.mkdtemp(prefix="jueding-uploads-"))
-        atexit.register(shutil.rmtree, _state["uploads"], True)
-    return _state["uploads"]
-
-
-def _sweep_staging(max_age_s: float = STAGING_TTL_S) -> None:
-    """Staged files nobody added (the page was closed) go after an hour."""
-    if _state["uploads"] is None:
-        return
-    cutoff = time.time() - max_age_s
-    for path in _state["uploads"].iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
-
-
-def _discard(*paths) -> None:
-    for path in paths:
-        if path:
-            Path(path).unlink(missing_ok=True)
+# --- uploads: staged for review (assistant/uploads.py), then added as a background job (assistant/jobs.py)
 
 
 def _discard_gradio_copy(path) -> None:
-    """Gradio's own copy of an upload (under its upload folder) once we have staged ours."""
-    try:
-        from gradio.utils import get_upload_folder
+    """Gradio's own copy of an upload once we have staged ours (Gradio's delete_cache sweeps what is left)."""
+    from gradio.utils import get_upload_folder
 
-        folder = Path(get_upload_folder()).resolve()
-        target = Path(path).resolve()
-        if folder in target.parents and target.is_file():
-            target.unlink()
-            if target.parent != folder and not any(target.parent.iterdir()):
-                target.parent.rmdir()
-    except Exception:  # cleaning is best effort; Gradio's delete_cache sweeps what is left
-        pass
+    discard_within(path, get_upload_folder())
 
 
 def _library_dir() -> Path:
     """Where indexed uploads are kept, next to the index they belong to."""
-    path = Path(get_settings().index_dir) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def kept_upload_name(digest: str, suffix: str) -> str:
-    """The kept copy is named by its content alone: a different file never replaces another by name."""
-    suffix = suffix.lower() if suffix.lower() in UPLOAD_SUFFIXES else ".txt"
-    return f"upload-{digest[:32]}{suffix}"
-
-
-def safe_upload_name(original: str, digest: str | None = None) -> str:
-    """A file name we choose: a cleaned stem of the user's name, [a content hash,] an allowed suffix."""
-    name = original.replace("\\", "/").rsplit("/", 1)[-1]
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    suffix = "." + suffix.lower() if suffix else ""
-    if suffix not in UPLOAD_SUFFIXES:
-        suffix = ".txt"
-    stem = re.sub(r"[^\w\-]+", "_", stem, flags=re.UNICODE).strip("._-")[:60] or "upload"
-    return f"{stem}-{digest[:10]}{suffix}" if digest else f"{stem}{suffix}"
-
-
-def _stage_upload(path: str, limit_bytes: int) -> tuple[str, Path | None, str | None, str | None]:
-    """Copy one upload under a name we choose. Returns (display name, staged path, sha256, error)."""
-    display = os.path.basename(str(path))  # Gradio keeps the user's file name as the last part
-    suffix = os.path.splitext(display)[1].lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        return display, None, None, f"不支持的文件类型「{suffix or '无扩展名'}」。支持：{'、'.join(UPLOAD_SUFFIXES)}。"
-    size = os.path.getsize(path)
-    if size > limit_bytes:
-        return display, None, None, f"文件过大（{size / 1048576:.1f} MB），上限为 {limit_bytes / 1048576:g} MB。"
-    if size == 0:
-        return display, None, None, "文件是空的。"
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    staged = _staging_dir() / safe_upload_name(display, digest)
-    shutil.copyfile(path, staged)
-    return display, staged, digest, None
-
-
-def _for_user(message: str, display: str, *paths) -> str:
-    """A lower layer's message with our internal file paths replaced by the user's file name."""
-    for path in paths:
-        for form in (str(path), Path(path).name):
-            message = message.replace(form, display)
-    message = message.strip()
-    for prefix in (f"{display}: ", f"{display}："):
-        message = message.removeprefix(prefix)
-    return message
-
-
-_upload_counts: dict[str, deque] = {}
-_upload_counts_lock = threading.Lock()
-
-
-def take_upload_quota(client: str, n: int) -> None:
-    """Per request at most UPLOADS_PER_REQUEST files; per client and hour at most UPLOADS_PER_HOUR."""
-    if n > UPLOADS_PER_REQUEST:
-        raise AppError(f"一次最多上传 {UPLOADS_PER_REQUEST} 个文件（本次 {n} 个），请分批上传。")
-    now = time.monotonic()
-    with _upload_counts_lock:
-        for key in [k for k, q in _upload_counts.items() if not q or now - q[-1][0] > 3600]:
-            del _upload_counts[key]
-        log = _upload_counts.setdefault(client, deque())
-        while log and now - log[0][0] > 3600:
-            log.popleft()
-        used = sum(count for _, count in log)
-        if used + n > UPLOADS_PER_HOUR:
-            raise AppError(f"上传过于频繁：每小时最多 {UPLOADS_PER_HOUR} 个文件（已上传 {used} 个），请稍后再试。")
-        log.append((now, n))
+    return Path(get_settings().index_dir) / "uploads"
 
 
 def on_upload(files, token=None, request: gr.Request = None):
@@ -921,17 +519,19 @@ def on_upload(files, token=None, request: gr.Request = None):
     paths = [str(getattr(f, "name", f)) for f in files]
     try:
         check_admin(token)
-        take_upload_quota(_client(request), len(paths))
-    except gr.Error:
+        upload_quota.take(_client(request), len(paths))
+    except (gr.Error, UploadRefused) as exc:
         for path in paths:
             _discard_gradio_copy(path)
+        if isinstance(exc, UploadRefused):
+            raise AppError(str(exc)) from None
         raise
-    _sweep_staging()
+    staging.sweep()
     settings = get_settings()
     assistant = get_assistant()
     items, pending = [], []
     for path in paths:
-        display, staged, digest, error = _stage_upload(path, settings.max_file_bytes)
+        display, staged, digest, error = staging.stage(path, settings.max_file_bytes)
         _discard_gradio_copy(path)
         if error is None:
             try:
@@ -940,8 +540,8 @@ def on_upload(files, token=None, request: gr.Request = None):
                 pending.append((display, str(staged), digest))
                 continue
             except Exception as exc:
-                error = _for_user(_plain_error(exc), display, staged)
-                _discard(staged)
+                error = for_user(plain_message(exc), display, staged)
+                discard(staged)
         items.append({"name": display, "error": error})
     button = gr.update(interactive=bool(pending), value=f"加入文库（{len(pending)} 个文件）" if pending else "加入文库")
     return render.preview_html(items), pending, button
@@ -949,151 +549,17 @@ def on_upload(files, token=None, request: gr.Request = None):
 
 def on_clear_upload(pending):
     for entry in pending or ():
-        _discard(entry[1])
+        discard(entry[1])
     return "", [], gr.update(interactive=False, value="加入文库")
 
 
-# --- the uploads' provenance (who, when, original name): a sidecar next to the kept copies
-
-_uploads_lock = threading.Lock()
-_uploads_cache: dict = {"key": None, "data": {}}
-
-
-def _uploads_file() -> Path:
-    return Path(get_settings().index_dir) / "uploads" / "uploads.json"
-
-
-def _uploads_meta() -> dict:
-    """doc_id → {"name", "by", "client", "at", "file", "sha256"} of documents added through the web app."""
-    try:
-        path = _uploads_file()
-        stat = path.stat()
-    except (OSError, ValueError):
-        return {}
-    except Exception:  # settings not readable yet: nothing uploaded that we could know of
-        return {}
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if _uploads_cache["key"] != key:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            traceback.print_exc()
-            data = {}
-        _uploads_cache.update(key=key, data=data if isinstance(data, dict) else {})
-    return _uploads_cache["data"]
-
-
-def _update_uploads(change) -> None:
-    with _uploads_lock:
-        data = dict(_uploads_meta())
-        change(data)
-        path = _uploads_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-
-
-# --- adding: a background job; parsing happens per file, each short batch commits under the write lock
-
-
-class IngestJob:
-    def __init__(self, items: list, who: str, client: str):
-        self.items = items  # (display, staged path, sha256)
-        self.who, self.client = who, client
-        self.total = len(items)
-        self.done = 0
-        self.finished = False
-        self.added = self.replaced = self.unchanged = 0
-        self.errors: list[tuple[str, str]] = []  # (display, message)
-        self.failure: str | None = None
-        self.started = time.monotonic()
-        self.thread = threading.Thread(target=self._run, name="ingest-job", daemon=True)
-
-    def progress_html(self) -> str:
-        return render.status_html(
-            f"正在加入文库：{self.done}/{self.total} 个文件（{time.monotonic() - self.started:.0f} 秒；问答照常进行）。")
-
-    def _run(self) -> None:
-        try:
-            self._ingest()
-        except Exception as exc:  # reported in the page; the files already committed stay
-            self.failure = _plain_error(exc)
-        finally:
-            for _, staged, _ in self.items:
-                _discard(staged)
-            self.finished = True
-
-    def _ingest(self) -> None:
-        assistant = get_assistant()
-        library = _library_dir()
-        kept: list[tuple[str, str, Path, bool]] = []  # (display, sha256, kept path, created now)
-        for display, staged, digest in self.items:
-            path = (library / kept_upload_name(digest, Path(staged).suffix)).resolve()
-            created = not path.exists()
-            if created:
-                tmp = path.with_name(path.name + ".part")
-                shutil.copyfile(staged, tmp)
-                os.replace(tmp, path)
-            kept.append((display, digest, path, created))
-        batch, i = 2, 0
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        while i < len(kept):
-            chunk = kept[i:i + batch]
-            started = time.perf_counter()
-            with _index_lock.write():
-                result = assistant.add_paths([str(p) for _, _, p, _ in chunk])
-            held = time.perf_counter() - started
-            by_path = {str(Path(k).resolve()): (outcome, doc_id) for k, outcome, doc_id in result.report.outcomes}
-            failed = {str(Path(p).resolve()): message for p, message in result.errors}
-            records = {}
-            for display, digest, path, created in chunk:
-                if str(path) in failed:
-                    self.errors.append((display, _for_user(failed[str(path)], display, path)))
-                    if created:
-                        _discard(path)
-                    continue
-                outcome, doc_id = by_path.get(str(path), ("", ""))
-                if doc_id:
-                    records[doc_id] = {"name": display, "by": self.who, "client": self.client, "at": now,
-                                       "file": path.name, "sha256": digest}
-            self.added += result.added
-            self.replaced += result.replaced
-            self.unchanged += result.unchanged
-
-            def keep_first(data, records=records):
-                for doc_id, meta in records.items():
-                    data.setdefault(doc_id, meta)  # the first upload of a document is its provenance
-
-            if records:
-                _update_uploads(keep_first)
-            i += len(chunk)
-            self.done = i
-            _library_changed()
-            batch = max(1, min(64, int(len(chunk) * JOB_LOCK_HOLD_S / max(held, 1e-3))))
-            time.sleep(0.05)  # the questions that waited go first
-
-    def report_html(self) -> str:
-        if self.failure:
-            head = [(f"加入中断：{self.failure}（已完成 {self.done}/{self.total} 个文件）", "bad")]
-        else:
-            head = [(f"已加入 {self.added} 部，更新 {self.replaced} 部，未变 {self.unchanged} 部。", "ok")]
-        lines = head + [(f"{display}：{message}", "bad") for display, message in self.errors]
-        return "".join(render.status_html(text, kind) for text, kind in lines)
-
-
-_job_lock = threading.Lock()
-
-
 def start_ingest_job(pending: list, who: str, client: str) -> IngestJob:
-    with _job_lock:
-        current = _state["job"]
-        if current is not None and not current.finished:
-            raise AppError(f"另一个加入任务正在进行（{current.done}/{current.total}），请稍后再试。")
-        job = IngestJob([tuple(p) for p in pending], who, client)
-        _state["job"] = job
-        job.thread.start()
-    return job
+    job = IngestJob(pending, who, client, assistant=get_assistant(), library_dir=_library_dir(), lock=_index_lock,
+                    log=upload_log, plain_error=plain_message, on_change=_library_changed, hold_s=JOB_LOCK_HOLD_S)
+    try:
+        return jobs.start(job)
+    except UploadRefused as exc:
+        raise AppError(str(exc)) from None
 
 
 def on_add(pending, token=None, request: gr.Request = None):
@@ -1129,13 +595,12 @@ def remove_document(doc_id: str, admin_token: str | None = None) -> dict:
     try:
         with _index_lock.write():
             removed = get_assistant().remove(doc_id)
-            _forget_upload(getattr(doc, "source_path", None))
+            forget_kept(getattr(doc, "source_path", None), _library_dir())
     except Exception as exc:
-        raise AppError(f"删除失败：{_plain_error(exc)}") from None
+        raise AppError(f"删除失败：{plain_message(exc)}") from None
     finally:
         _library_changed()
-    if doc_id in _uploads_meta():
-        _update_uploads(lambda data: data.pop(doc_id, None))
+    upload_log.forget(doc_id)
     return {"doc_id": doc_id, "title": doc.title, "removed_clauses": removed}
 
 
@@ -1151,15 +616,6 @@ def on_remove(doc_id, token=None):
     return (message, *_library_outputs())
 
 
-def _forget_upload(source_path: str | None) -> None:
-    """Delete the kept copy of an uploaded file; files anywhere else are never touched."""
-    if not source_path:
-        return
-    path = Path(source_path).resolve()
-    if path.parent == _library_dir().resolve() and path.is_file():
-        path.unlink()
-
-
 # ---------------------------------------------------------------------------
 # Layout
 
@@ -1167,26 +623,6 @@ THEME = gr.themes.Soft(
     font=["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
-
-
-def _browser_secret() -> str:
-    """The key the conversations in the browser are encrypted with: kept beside the indexes, so that they also
-    survive a restart of the server (a random one when that folder cannot be written)."""
-    import secrets
-
-    base = os.environ.get("JUEDING_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "jueding-qa")
-    path = Path(base) / "browser-history.key"
-    try:
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(24)
-        path.write_text(key, encoding="utf-8")
-        path.chmod(0o600)
-        return key
-    except OSError:
-        return secrets.token_urlsafe(24)
 
 
 def build_demo() -> gr.Blocks:
@@ -1202,7 +638,7 @@ def build_demo() -> gr.Blocks:
         conv_id = gr.State(None)
         table_state = gr.State(None)
         store = gr.BrowserState(history.empty_store(), storage_key="jueding-qa-conversations",
-                                secret=_browser_secret())
+                                secret=history.browser_secret())
 
         with gr.Tabs(elem_id="jd-tabs") as tabs:
             with gr.Tab("问答", id="chat"):
@@ -1284,7 +720,7 @@ def build_demo() -> gr.Blocks:
                 reader = gr.HTML(render.reader_html(None, []), elem_id="jd-reader")
 
             with gr.Tab("文库", id="library"):
-                access = gr.HTML(elem_id="jd-access")
+                access_box = gr.HTML(elem_id="jd-access")
                 admin_token = gr.Textbox(
                     label="管理员口令（修改文库时需要）", type="password", visible=False, elem_id="jd-admin-token",
                     max_lines=1,
@@ -1348,7 +784,7 @@ def build_demo() -> gr.Blocks:
         reader_pick.input(on_read, reader_pick, reader, **private)
 
         library_out = [library, regions, decisions, remove_pick, cmp_docs, reader_pick, status]
-        demo.load(on_load, None, [*library_out, mode, access, admin_token, files, remove_btn], **private)
+        demo.load(on_load, None, [*library_out, mode, access_box, admin_token, files, remove_btn], **private)
         demo.load(on_restore, store, [chatbot, sources, turns, turn_pick, conv_id, conv_pick], **private)
         refresh_btn.click(_library_outputs, None, library_out, **private)
         # Every handler that changes the library checks the admin token itself (check_admin): the
@@ -1378,9 +814,8 @@ def _describe_api(demo: gr.Blocks) -> None:
             for component, name in zip(fn.inputs, ASK_PARAMETERS, strict=False):
                 component._api_info = {**component._api_info, "additional_description": ASK_PARAMETERS[name]}
             for component in fn.outputs:
-                component._api_info = {**component._api_info, "description": ASK_RETURNS if fn.api_name == "ask" else
-                                       "While streaming: {text (so far), done: false}; last: {text, done: true, "
-                                       "result: the /ask result}."}
+                returns = ASK_RETURNS if fn.api_name == "ask" else ASK_STREAM_RETURNS
+                component._api_info = {**component._api_info, "description": returns}
 
 
 demo = build_demo()
@@ -1389,26 +824,6 @@ demo.queue(default_concurrency_limit=16)
 
 # ---------------------------------------------------------------------------
 # Command line
-
-
-def _console_progress():
-    from tqdm import tqdm
-
-    bar = {}
-
-    def progress(done: int, total: int, desc: str = "") -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc="建立索引", unit="项", file=sys.stderr)
-        b = bar["bar"]
-        b.total = total
-        if desc:
-            b.set_postfix_str(str(desc)[:40], refresh=False)
-        b.n = done
-        b.refresh()
-        if done >= total:
-            b.close()
-
-    return progress
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1424,15 +839,13 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     configure(args.index_dir, admin_token=args.admin_token, host=args.host, share=args.share)
-    access = library_access()
-    print({"open": "文库可修改（仅本机访问，未设管理员口令）",
-           "token": "修改文库需要管理员口令",
-           "disabled": "文库只读：对外开放且未设置管理员口令（JUEDING_ADMIN_TOKEN 或 --admin-token）"}[access],
-          file=sys.stderr)
+    print(access.CONSOLE[library_access()], file=sys.stderr)
     settings = get_settings()
     print(f"打开文库：{settings.index_dir}", file=sys.stderr)
     try:
-        assistant = get_assistant(progress=_console_progress())
+        from assistant.cli import console_progress
+
+        assistant = get_assistant(progress=console_progress("建立索引"))
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

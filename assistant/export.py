@@ -245,3 +245,21 @@ def to_docx(blocks: Sequence[Block], path: str | Path) -> Path:
 def export_name(prefix: str, stamp: str, suffix: str) -> str:
     """A file name a clerk recognises: 决定问答-回答-20250101-0930.docx."""
     return f"决定问答-{prefix}-{stamp}{suffix}"
+
+
+def write(blocks: Sequence[Block], folder: str | Path, prefix: str, fmt: str, stamp: str) -> Path:
+    """The blocks as a Word (fmt "docx") or Markdown file in `folder`, named by export_name."""
+    folder = Path(folder)
+    if fmt == "docx":
+        return to_docx(blocks, folder / export_name(prefix, stamp, ".docx"))
+    path = folder / export_name(prefix, stamp, ".md")
+    path.write_text(to_markdown(blocks), encoding="utf-8")
+    return path
+
+
+def turn_blocks(turns: Sequence, number, documents: dict) -> tuple[list[Block], str]:
+    """One turn of a conversation (1-based `number`, clamped; default the last) as an export: (blocks, prefix)."""
+    number = min(max(int(number or len(turns)), 1), len(turns))
+    question, answer = turns[number - 1][0], turns[number - 1][1]
+    scope = turns[number - 1][2] if len(turns[number - 1]) > 2 else None
+    return [("h1", "决定问答 · 回答"), *answer_blocks(question, answer, documents, scope=scope)], f"第{number}问"

@@ -2,13 +2,17 @@
 
 Pure functions, no Gradio. A stored conversation is {"id", "title", "updated", "turns": [turn...]}; a turn is
 {"q", "scope", "answer": Answer.to_dict() (citations with clause_id and part)} or {"q", "scope", "error"}.
-The store is {"conversations": [...newest first], "current": id | None}.
+The store is {"conversations": [...newest first], "current": id | None}; `browser_secret` is the key Gradio's
+BrowserState encrypts it with.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from assistant.records import Answer, Citation
 
@@ -85,3 +89,25 @@ def choices(store) -> list[tuple[str, str]]:
     """(label, id) for the list of past conversations, newest first."""
     return [(f"{c.get('updated', '')} · {c.get('title', '')}（{len(c.get('turns') or [])} 问）", c["id"])
             for c in _store(store)["conversations"]]
+
+
+def browser_secret(data_dir: str | None = None) -> str:
+    """The key the conversations kept in the browser are encrypted with: kept in the data folder (JUEDING_DATA_DIR,
+    else $XDG_DATA_HOME/jueding-qa), so that they survive a restart of the server; a new random one each start
+    when that folder cannot be written."""
+    base = data_dir or os.environ.get("JUEDING_DATA_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "jueding-qa")
+    path = Path(base) / "browser-history.key"
+    try:
+        if path.is_file():
+            key = path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, not even briefly
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(key)
+        return key
+    except OSError:
+        return secrets.token_urlsafe(24)
