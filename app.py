@@ -426,8 +426,10 @@ def reader_view(doc_id: str | None, clause_id: str | None = None) -> str:
     doc = documents_by_id().get(doc_id)
     if doc is None:
         return render.status_html("文库中已没有这部决定。", "bad")
+    assistant = get_assistant()
+    read = getattr(assistant, "clauses", None) or assistant.index.clauses  # Assistant.clauses where it has one
     with _index_lock.read():
-        clauses = get_assistant().index.clauses(doc_id)
+        clauses = read(doc_id)
     return render.reader_html(doc, clauses, clause_id)
 
 

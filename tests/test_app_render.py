@@ -135,3 +135,20 @@ def test_paragraph_citation_shows_the_whole_article_with_the_cited_paragraph_mar
     assert out.count('class="jd-context"') == 2 and out.count('class="jd-cited"') == 1
     assert out.index("健全体制机制") < out.index('class="jd-cited"') < out.index("侦查监督")
     assert "第十六条第三款" in out
+
+
+def test_reader_reads_clauses_from_the_assistant_or_its_index(monkeypatch):
+    """Assistant.clauses(doc_id) where the assistant has it, else assistant.index.clauses (older Assistant)."""
+    import app
+    from ingest.records import Clause, Document
+
+    doc = Document("xz", XIZANG, "西藏自治区")
+    clause = Clause("xz", XIZANG, "西藏自治区", "article", 16, None, None, "第十六条", "公安机关应当配合。", ordinal=1)
+    entry = SimpleNamespace(document=doc, n_clauses=1)
+    index_only = SimpleNamespace(documents=lambda: [entry], index=SimpleNamespace(clauses=lambda d: [clause]))
+    with_method = SimpleNamespace(documents=lambda: [entry], clauses=lambda d: [clause],
+                                  index=SimpleNamespace(clauses=lambda d: 1 / 0))
+    for assistant in (index_only, with_method):
+        monkeypatch.setattr(app, "_state", {"assistant": assistant, "settings": None, "documents": None})
+        html = app.reader_view("xz", clause.clause_id)
+        assert "公安机关应当配合。" in html and "jd-hl" in html
