@@ -28,15 +28,17 @@ from typing import get_type_hints
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from assistant import access, alignment, chatview, export, history, render  # noqa: E402
 from assistant.apisessions import ApiSessions  # noqa: E402
 from assistant.errors import plain_message  # noqa: E402
 from assistant.jobs import IngestJob, JobSlot, ReadWriteLock  # noqa: E402
+from assistant.pagehead import EarlyHead  # noqa: E402
 from assistant.uploads import Staging, UploadLog, UploadQuota, UploadRefused, discard, discard_within  # noqa: E402
 from assistant.uploads import for_user, forget_kept, uploaded_sources  # noqa: E402
 from assistant.webapi import ASK_PARAMETERS, ASK_RETURNS, ASK_STREAM_RETURNS, AskResult, AskStreamChunk  # noqa: E402
-from assistant.webassets import CSS, HEAD, SCROLL_TO_FOCUS  # noqa: E402
+from assistant.webassets import CSS, EARLY_HEAD, HEAD, SCROLL_TO_FOCUS  # noqa: E402
 
 TITLE = "决定问答 · 检察机关法律监督决定"
 EXAMPLES = [
@@ -52,6 +54,7 @@ MAX_ASPECT_CHARS = 100
 ASPECT_SUGGESTIONS = ["公益诉讼", "公安机关", "审判机关", "未成年人", "检察建议", "人大常委会", "适用税额", "施行"]
 MAX_TURNS = 40  # chat turns kept per session (older ones drop out of the state and the panel)
 JOB_LOCK_HOLD_S = 0.5  # a web ingest job commits batches sized to hold the index about this long
+# Gradio 6 titles its toasts by their type whatever title is given; the page names them in Chinese (EARLY_HEAD).
 AppError = partial(gr.Error, title="出错了")
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
 
@@ -861,6 +864,7 @@ def main(argv: list[str] | None = None) -> None:
         theme=THEME,
         css=CSS,
         head=HEAD,
+        app_kwargs={"middleware": [Middleware(EarlyHead, snippet=EARLY_HEAD)]},  # Chinese before Gradio starts
         ssr_mode=False,
         footer_links=[],  # Gradio's footer is English whatever the page language; /ask is documented in README
         prevent_thread_lock=True,

@@ -1,4 +1,5 @@
-"""The web app's style sheet and page script (plain strings; app.py passes them to Gradio's launch)."""
+"""The web app's style sheet and page scripts (plain strings; app.py passes them to Gradio's launch, EARLY_HEAD
+through assistant.pagehead.EarlyHead)."""
 
 CSS = """
 .gradio-container { max-width: 1500px !important; }
@@ -102,16 +103,55 @@ a.jd-open { font-size: .8rem; margin-left: .3rem; }
 }
 """
 
-# Citation chips: bring the clause into view (open its folded turn first) and flash it.
-# Gradio's own strings follow the browser's language: the page states it is Chinese before Gradio starts.
+# In the page the server sends, before Gradio's bundle (assistant.pagehead.EarlyHead puts it there):
+# - Gradio's own strings follow navigator.language, read once as its bundle starts: the page says it is Chinese
+#   first, whatever the browser's language;
+# - Gradio 6 titles a toast by its type in English ("Warning", "Error") and ignores the title it is given, and its
+#   close button is labelled "Close"; the messages Gradio writes itself are English: each is put in Chinese as the
+#   toast appears.
+EARLY_HEAD = r"""
+<script>
+(function () {
+  try {
+    Object.defineProperty(navigator, "language", { configurable: true, get: function () { return "zh-CN"; } });
+    Object.defineProperty(navigator, "languages", { configurable: true, get: function () { return ["zh-CN", "zh"]; } });
+  } catch (e) {}
+  document.documentElement.lang = "zh-CN";
+  var TITLES = { error: "出错了", warning: "提示", info: "提示", success: "完成" };
+  var MESSAGES = {
+    "Connection to the server was lost. Attempting reconnection...": "与服务器的连接已断开，正在尝试重新连接……",
+    "An Unexpected Error Occurred!": "发生了意外错误，请重试。",
+    "An error occurred.": "出错了。", "Warning.": "提示。", "Info.": "提示。", "Success.": "完成。"
+  };
+  function put(node, value) { if (node && node.nodeValue !== value) node.nodeValue = value; }
+  function localise() {
+    document.querySelectorAll(".toast-body .toast-title").forEach(function (title) {
+      for (var type in TITLES) {
+        if (title.classList.contains(type) && title.firstChild && title.firstChild.nodeType === 3) {
+          put(title.firstChild, TITLES[type] + " ");
+        }
+      }
+    });
+    document.querySelectorAll(".toast-body [data-testid='toast-close']").forEach(function (button) {
+      if (button.getAttribute("aria-label") !== "关闭") button.setAttribute("aria-label", "关闭");
+      if (button.getAttribute("title") !== "关闭") button.setAttribute("title", "关闭");
+    });
+    document.querySelectorAll(".toast-body [data-testid='toast-text']").forEach(function (text) {
+      var message = MESSAGES[text.textContent.trim()];
+      if (message) text.textContent = message;
+    });
+  }
+  new MutationObserver(function () {
+    if (document.querySelector(".toast-body")) localise();
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+})();
+</script>
+"""
+
 # Citation chips bring the clause into view (opening its folded turn) and flash it; 「全文」/「打开」 open the
 # whole decision, 「删除」 asks first; both go through the hidden bridge textbox + button; 「复制」 copies an answer.
 HEAD = r"""
 <script>
-try {
-  Object.defineProperty(navigator, "language", { get: function () { return "zh-CN"; } });
-  Object.defineProperty(navigator, "languages", { get: function () { return ["zh-CN", "zh"]; } });
-} catch (e) {}
 function jdBridge(payload) {
   var box = document.querySelector("#jd-bridge textarea, #jd-bridge input");
   var go = document.querySelector("#jd-bridge-go");

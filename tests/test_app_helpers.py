@@ -1,8 +1,9 @@
 """The web app's helpers that hold no Gradio: uploads, ingest jobs, the chat's content, access, API sessions,
-the browser key. Fast: no index, no server."""
+the browser key, the early page head. Fast: no index, no server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import threading
@@ -15,6 +16,7 @@ import pytest
 from assistant import access, chatview, history, uploads
 from assistant.apisessions import ApiSessions
 from assistant.jobs import IngestJob, JobSlot, ReadWriteLock, next_batch
+from assistant.pagehead import EarlyHead, inject
 from assistant.records import Answer, Citation
 from ingest.records import Document
 
@@ -369,3 +371,53 @@ def test_browser_key_is_kept_private_and_reused(tmp_path):
     assert history.browser_secret(str(tmp_path / "data")) == key
     (tmp_path / "file").write_text("x")
     assert history.browser_secret(str(tmp_path / "file" / "sub")) != key  # not writable: a fresh one
+
+
+# ---------------------------------------------------------------------------
+# the early page head
+
+
+def test_inject_after_the_first_head_tag():
+    assert inject(b"<html><head><title>x</title></head>", b"<s/>") == b"<html><head><s/><title>x</title></head>"
+    assert inject(b'<HEAD lang="zh">', b"<s/>") == b'<HEAD lang="zh"><s/>'
+    assert inject(b"<header>no head</header>", b"<s/>") == b"<header>no head</header>"
+
+
+def _serve(app, method="GET"):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": method, "path": "/"}, receive, send))
+    start = sent[0]
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return dict(start["headers"]), body
+
+
+def _page(body: bytes, content_type=b"text/html; charset=utf-8", extra=(), chunks=2):
+    async def app(scope, receive, send):
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        step = max(1, len(body) // chunks)
+        parts = [body[i:i + step] for i in range(0, len(body), step)] or [b""]
+        for i, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
+
+    return app
+
+
+def test_early_head_goes_into_html_pages_only():
+    html = "<!doctype html><html><head><script src=bundle.js></script></head></html>".encode()
+    headers, body = _serve(EarlyHead(_page(html), "<script>zh()</script>"))
+    assert body == b"<!doctype html><html><head><script>zh()</script><script src=bundle.js></script></head></html>"
+    assert headers[b"content-length"] == str(len(body)).encode()
+    json_page = _page(b'{"a": "<head>"}', b"application/json")
+    assert _serve(EarlyHead(json_page, "<script>zh()</script>"))[1] == b'{"a": "<head>"}'
+    compressed = _page(html, extra=[(b"content-encoding", b"br")])
+    assert _serve(EarlyHead(compressed, "<script>zh()</script>"))[1] == html
+    headers, body = _serve(EarlyHead(_page(html), "<script>zh()</script>"), method="HEAD")
+    assert body == html  # HEAD and other methods pass through

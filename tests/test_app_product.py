@@ -34,38 +34,61 @@ TAX_FILES = [
 ]
 # Gradio's own English strings that must not show in a Chinese page
 ENGLISH = ["Clear", "Warning", "Use via API", "Built with Gradio", "Settings", "Submit", "Drop File Here",
-           "Click to Upload", "Loading", "Error", "Stop", "Retry", "Undo", "Copy", "Download", "Select"]
+           "Click to Upload", "Loading", "Error", "Stop", "Retry", "Undo", "Copy", "Download", "Select", "Close",
+           "Info", "Success", "Dismiss", "Connection"]
+MAX_FILES = 2  # files one upload may hold on this server (JUEDING_UPLOAD_MAX_FILES): a limit a test can hit
 
 
 @pytest.fixture(scope="module")
 def product_app(tmp_path_factory):
-    proc, url, log = _start_app(tmp_path_factory.mktemp("product-app"))
+    proc, url, log = _start_app(tmp_path_factory.mktemp("product-app"),
+                                extra_env={"JUEDING_UPLOAD_MAX_FILES": str(MAX_FILES)})
     yield url
     _stop(proc)
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory):
+def playwright_driver():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True,
-        )
-        yield ctx
-        ctx.close()
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def context(playwright_driver, tmp_path_factory):
+    ctx = playwright_driver.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900}, locale="zh-CN", accept_downloads=True,
+    )
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def english_context(playwright_driver):
+    """A browser whose language is English (navigator.language, Accept-Language): the page must still be Chinese."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", accept_downloads=True)
+    yield ctx
+    ctx.close()
+    browser.close()
+
+
+def _open(ctx, url):
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#jd-status:has-text('文库已就绪')", timeout=120_000)
+    return page, errors
 
 
 @pytest.fixture
 def page(context, product_app):
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(product_app)
-    page.wait_for_selector("#jd-status:has-text('文库已就绪')", timeout=120_000)
+    page, errors = _open(context, product_app)
     yield page
     page.close()
     assert not errors, errors
@@ -252,3 +275,52 @@ def test_long_question_is_refused_in_plain_words_and_narrow_layout(page):
     assert sources["y"] > chat["y"] + chat["height"] - 1
     _shot(page, "product-narrow-420.png", full_page=True)
     assert examples is not None
+
+
+def _toast(page, kind: str, title: str):
+    """The toast of `kind` once it has flown in (its own animations done) with `title` as its title."""
+    page.wait_for_function(
+        "([kind, title]) => { const t = document.querySelector('.toast-body.' + kind); "
+        "return t && t.getAnimations().length === 0 && t.querySelector('.toast-title').textContent.trim() === title; }",
+        arg=[kind, title], timeout=30_000)
+    return page.locator(f"[data-testid='toast-body'].{kind}")
+
+
+def test_an_english_browser_gets_the_page_and_its_toasts_in_chinese(english_context, product_app, tmp_path):
+    page, errors = _open(english_context, product_app)
+    assert page.evaluate("navigator.language") == "zh-CN" and page.evaluate("document.documentElement.lang") == "zh-CN"
+    _ask_in_page(page, SEED)
+    assert not _visible_english(page), _visible_english(page)
+    _shot(page, "product-en-browser-chat.png")
+    page.get_by_role("tab", name="文库").click()
+    assert "点击上传" in page.locator("#jd-upload").inner_text()  # Gradio's own string, in its Chinese
+    assert not _visible_english(page), _visible_english(page)
+    _shot(page, "product-en-browser-library.png", full_page=True)
+
+    # a warning: Gradio titles a toast by its type ("Warning") whatever it is given; the page says 提示
+    page.get_by_role("tab", name="对照").click()
+    page.locator("#jd-cmp-go").click()
+    toast = _toast(page, "warning", "提示")
+    assert toast.locator("[data-testid='toast-text']").inner_text() == "请至少选择两部决定进行对照。"
+    assert toast.locator("[data-testid='toast-close']").get_attribute("aria-label") == "关闭"
+    assert not _visible_english(page), _visible_english(page)
+    _shot(page, "product-en-browser-toast-warning.png")
+    toast.locator("[data-testid='toast-close']").click()
+    toast.wait_for(state="detached", timeout=10_000)
+
+    # an error: more files at once than this server takes
+    files = []
+    for i in range(MAX_FILES + 1):
+        path = tmp_path / f"f{i}.md"
+        path.write_text(f"# 测试决定{i}\n\n一、检察机关应当加强监督。\n", encoding="utf-8")
+        files.append(str(path))
+    page.get_by_role("tab", name="文库").click()
+    page.locator("#jd-upload input[type=file]").set_input_files(files)
+    toast = _toast(page, "error", "出错了")
+    assert f"一次最多上传 {MAX_FILES} 个文件（本次 {MAX_FILES + 1} 个）" in toast.inner_text()
+    assert toast.locator("[data-testid='toast-close']").get_attribute("aria-label") == "关闭"
+    assert not _visible_english(page), _visible_english(page)
+    _shot(page, "product-en-browser-toast-error.png")
+    assert not page.locator("#jd-review .jd-upload").count()  # nothing staged
+    page.close()
+    assert not errors, errors
