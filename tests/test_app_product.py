@@ -113,12 +113,15 @@ def _visible_english(page) -> list[str]:
 
 
 def _download(page, button: str, target: Path, file_box: str = "#jd-export-file") -> Path:
-    before = page.locator(f"{file_box} a").count()
+    """Click an export button, wait for its file (a new one: each export is written to a folder of its own)."""
+    link = f"{file_box} a"
+    before = page.locator(link).first.get_attribute("href") if page.locator(link).count() else None
     page.locator(button).click()
-    page.wait_for_function(f"document.querySelectorAll('{file_box} a').length > 0", timeout=60_000)
-    page.wait_for_timeout(300 if before else 0)
+    page.wait_for_function("([sel, old]) => { const a = document.querySelector(sel); "
+                           "return a && a.getAttribute('href') && a.getAttribute('href') !== old; }",
+                           arg=[link, before], timeout=60_000)
     with page.expect_download() as info:
-        page.locator(f"{file_box} a").first.click()
+        page.locator(link).first.click()
     info.value.save_as(str(target))
     return target
 
@@ -158,6 +161,33 @@ def test_seed_answer_exports_word_and_markdown_with_full_citations(page, tmp_pat
     copied = page.evaluate("window.__jdCopied || ''")
     assert f"《{XIZANG}》第十六条第三款" in copied
     assert answer.is_visible()
+
+
+def test_whole_conversation_exports_to_word_and_markdown_with_every_citation_in_full(page, tmp_path):
+    page.locator("#jd-clear").click()  # a conversation of its own: two questions
+    page.wait_for_function("!document.querySelector('#jd-chat .jd-answer')", timeout=10_000)
+    _ask_in_page(page, SEED)
+    _ask_in_page(page, "审判机关需配合哪些事项")
+    cited = [f"《{XIZANG}》第十六条第三款", f"《{HUHEHAOTE}》第十一条",  # first answer
+             f"《{XIZANG}》第十六条第四款", f"《{HUHEHAOTE}》第十二条"]  # second answer
+
+    from docx import Document
+
+    doc = Document(str(_download(page, "#jd-export-conv-docx", tmp_path / "conversation.docx")))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "决定问答 · 对话记录" in text and SEED in text and "审判机关需配合哪些事项" in text
+    assert text.index(SEED) < text.index("审判机关需配合哪些事项")
+    missing = [c for c in cited if c not in text]
+    assert not missing, missing
+    assert "〔《西藏…决定》" not in text and "所引决定" in text  # markers expanded; the decisions listed once
+    assert text.count(f"《{XIZANG}》（") <= 1 and "通过：2024年7月31日" in text and "https://flk.npc.gov.cn/" in text
+
+    md = _download(page, "#jd-export-conv-md", tmp_path / "conversation.md").read_text(encoding="utf-8")
+    assert md.startswith("# 决定问答 · 对话记录") and SEED in md and "审判机关需配合哪些事项" in md
+    missing = [c for c in cited if f"〔{c}〕" not in md]
+    assert not missing, missing
+    assert "〔《西藏…决定》" not in md and "所引决定" in md and "施行：2024年8月1日" in md
+    _shot(page, "product-conversation-exported.png")
 
 
 def test_conversations_survive_a_reload_and_an_older_one_opens(page):
