@@ -95,5 +95,26 @@ def ask(argv: Sequence[str]) -> int:
     return 0
 
 
+def console_progress(label: str):
+    """A progress(done, total, desc="") callback drawing a bar on stderr (index builds)."""
+    from tqdm import tqdm
+
+    bar = {}
+
+    def progress(done: int, total: int, desc: str = "") -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=label, unit="项", file=sys.stderr)
+        b = bar["bar"]
+        b.total = total
+        if desc:
+            b.set_postfix_str(str(desc)[:40], refresh=False)
+        b.n = done
+        b.refresh()
+        if done >= total:
+            b.close()
+
+    return progress
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -4,6 +4,8 @@ Lower layers define their own bases (`IngestError`, `StoreError`); they are re-e
 that a caller can write `except ProjectError` for everything the project raises on purpose.
 """
 
+import traceback
+
 from ingest.errors import (  # noqa: F401  (re-exported)
     DecodeError,
     EmptyDocumentError,
@@ -31,3 +33,11 @@ class LLMError(AssistantError):
 
 
 ProjectError = (IngestError, StoreError, AssistantError, SettingsError)
+
+
+def plain_message(exc: Exception) -> str:
+    """A message for a person: the project's own errors carry one; anything else is logged in full."""
+    if isinstance(exc, ProjectError):
+        return str(exc)
+    traceback.print_exception(exc)
+    return f"处理时发生内部错误（{type(exc).__name__}），请重试；若反复出现，请联系管理员查看服务日志。"

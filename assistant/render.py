@@ -125,6 +125,9 @@ def _match(title: str, label: str, citations: Sequence) -> int | None:
     return found
 
 
+match_citation = _match  # public name: which citation a (title, label) reference names
+
+
 def split_marker(inner: str) -> list[tuple[str, str]]:
     """〔《A》第十一条；第十二条〕 → [("A", "第十一条"), ("A", "第十二条")]."""
     parts, title = [], ""
@@ -146,11 +149,29 @@ def anchor_id(turn: int, number: int) -> str:
     return f"jd-src-{turn}-{number}"
 
 
-def _chip(turn: int, number: int, text: str, cls: str = "jd-cite") -> str:
+def preview_text(citation, limit: int = 160) -> str:
+    """A chip's hover preview: the clause, cut at `limit` characters."""
+    text = " ".join((getattr(citation, "text", "") or "").split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _chip(turn: int, number: int, text: str, cls: str = "jd-cite", citation=None) -> str:
+    hover = f"[{number}] {preview_text(citation)}" if citation is not None else f"查看引用条文 [{number}]"
     return (
-        f'<a class="{cls}" href="#{anchor_id(turn, number)}" title="查看引用条文 [{number}]">'
+        f'<a class="{cls}" href="#{anchor_id(turn, number)}" title="{esc(hover)}">'
         f"{esc(text)}<sup>[{number}]</sup></a>"
     )
+
+
+def open_link(citation, text: str = "全文") -> str:
+    """A link that opens the whole decision at the cited clause (handled by the page's script)."""
+    return (f'<a class="jd-open" href="{esc(open_href(citation.doc_id, getattr(citation, "clause_id", "")))}" '
+            f'title="打开决定全文并定位到该条">{esc(text)}</a>')
+
+
+def open_href(doc_id: str, clause_id: str | None = "") -> str:
+    """#jd-open/DOC/CLAUSE: the chat's sanitizer keeps a link's href (not its data- attributes)."""
+    return f"#jd-open/{doc_id}/{clause_id or ''}"
 
 
 def cite_chips(text: str, citations: Sequence, turn: int) -> tuple[str, list[str]]:
@@ -166,7 +187,7 @@ def cite_chips(text: str, citations: Sequence, turn: int) -> tuple[str, list[str
                 pieces.append(esc(shown))
             else:
                 plain = False
-                pieces.append(_chip(turn, index + 1, shown))
+                pieces.append(_chip(turn, index + 1, shown, citation=citations[index]))
         if plain:
             return m.group(0)
         chips.append(f'<span class="jd-cite-group">〔{"；".join(pieces)}〕</span>')
@@ -175,12 +196,19 @@ def cite_chips(text: str, citations: Sequence, turn: int) -> tuple[str, list[str
     return CITE_MARKER.sub(repl, _PRIVATE.sub("", text or "")), chips
 
 
-def answer_html(answer, turn: int) -> str:
-    """A finished Answer as chat HTML: text with chips, footnotes, refusal/notice styling."""
+def scope_html(scope: str | None) -> str:
+    return f'<div class="jd-scope">检索范围：{esc(scope)}</div>' if scope else ""
+
+
+def answer_html(answer, turn: int, scope: str | None = None, copy_text: str | None = None) -> str:
+    """A finished Answer as chat HTML: the scope it searched, text with chips, footnotes, a copy button."""
     text = (getattr(answer, "text", "") or "").strip()
     citations = list(getattr(answer, "citations", []) or [])
     notice = getattr(answer, "notice", None)
-    out = []
+    out = [scope_html(scope)]
+    if copy_text is not None:
+        out.append('<div class="jd-tools"><span class="jd-copy" role="button" tabindex="0" title="复制本条回答（含完整出处）">'
+                   f'复制</span><span class="jd-copy-src">{esc(copy_text)}</span></div>')
     if notice:
         out.append(f'<div class="jd-notice">{esc(notice)}</div>')
         text = text.removeprefix(notice).strip()
@@ -193,8 +221,8 @@ def answer_html(answer, turn: int) -> str:
     out.append(f'<div class="jd-answer">{body}</div>')
     if citations:
         items = "".join(
-            f"<li>{_chip(turn, i + 1, f'{c.region} · {c.label}', 'jd-fn')}"
-            f'<span class="jd-fn-title">{esc(c.doc_title)}</span></li>'
+            f"<li>{_chip(turn, i + 1, f'{c.region} · {c.label}', 'jd-fn', c)}"
+            f'<span class="jd-fn-title">{esc(c.doc_title)}</span> {open_link(c)}</li>'
             for i, c in enumerate(citations)
         )
         out.append(f'<div class="jd-footnotes"><div class="jd-fn-head">引用条文</div><ol>{items}</ol></div>')
@@ -308,6 +336,7 @@ def source_card(citation, number: int, turn: int, doc, terms: tuple[list[str], l
         url = safe_url(getattr(doc, "source_url", None))
         if url:
             meta.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a>')
+    meta.append(open_link(citation, "阅读全文"))
     part = getattr(citation, "part", None)
     part_html = f'<div class="jd-src-part">{esc(part)}</div>' if part else ""
     return (
@@ -359,27 +388,121 @@ def sources_html(turns: Sequence, documents: dict) -> str:
 # Library
 
 
-def library_html(entries: Sequence) -> str:
+def status_text(doc, today: date | None = None) -> str:
+    """The recorded status, else 有效 when the decision is in force by its dates (marked as inferred)."""
+    if getattr(doc, "status", None):
+        return doc.status
+    today = today or date.today()
+    effective = getattr(doc, "effective_date", None)
+    if getattr(doc, "effective_on_publication", False) or (effective and effective <= today):
+        return "有效（按施行日期推定）"
+    if effective and effective > today:
+        return "尚未施行"
+    return "未标注"
+
+
+def library_html(entries: Sequence, writable: bool = True) -> str:
+    """One row per decision: title, region, dates, status, article count, source, open, delete."""
     if not entries:
         return '<p class="jd-muted">文库为空。请在下方上传决定文件。</p>'
     rows = []
     for entry in entries:
         d = entry.document
         url = safe_url(d.source_url)
-        link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">链接</a>' if url else ""
+        link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a>' if url else "—"
+        n_articles = getattr(entry, "n_articles", None)
+        count = int(n_articles) if n_articles is not None else int(entry.n_clauses)
+        delete = (f'<a class="jd-lib-del" href="#jd-del/{esc(d.doc_id)}" title="从文库删除这部决定">删除</a>'
+                  if writable else "")
         rows.append(
-            "<tr>"
-            f'<td class="jd-title-cell">{esc(d.title)}</td><td>{esc(d.region)}</td><td>{esc(d.authority or "")}</td>'
-            f'<td class="jd-date-cell">{esc(fmt_date(d.adoption_date))}</td><td>{esc(d.meeting or "")}</td>'
-            f'<td class="jd-date-cell">{esc(effective_text(d))}</td><td>{esc(d.status or "")}</td>'
-            f'<td class="jd-num-cell">{int(entry.n_clauses)}</td><td class="jd-date-cell">{link}</td>'
-            f'<td class="jd-id-cell"><code>{esc(d.doc_id)}</code></td>'
-            "</tr>"
+            f'<tr data-doc="{esc(d.doc_id)}">'
+            f'<td class="jd-title-cell">{esc(d.title)}</td><td>{esc(d.region)}</td>'
+            f'<td class="jd-date-cell">{esc(fmt_date(d.adoption_date)) or "—"}</td>'
+            f'<td class="jd-date-cell">{esc(effective_text(d)) or "—"}</td><td>{esc(status_text(d))}</td>'
+            f'<td class="jd-num-cell">{count}</td><td class="jd-date-cell">{link}</td>'
+            f'<td class="jd-actions"><a class="jd-lib-open" href="{esc(open_href(d.doc_id))}" title="阅读全文">打开</a>'
+            f"{delete}</td></tr>"
         )
-    head = "".join(
-        f"<th>{h}</th>" for h in ("决定名称", "地区", "制定机关", "通过日期", "会议", "施行", "状态", "条文数", "来源", "编号")
-    )
-    return f'<div class="jd-table-wrap"><table class="jd-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    head = "".join(f"<th>{h}</th>" for h in ("决定名称", "地区", "通过日期", "施行", "状态", "条款数", "来源", "操作"))
+    return (f'<div class="jd-table-wrap"><table class="jd-table" id="jd-library-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+# ---------------------------------------------------------------------------
+# A whole decision, the cited clause marked
+
+
+def clause_anchor(clause_id: str) -> str:
+    return "jd-cl-" + re.sub(r"[^0-9A-Za-z_-]", "-", clause_id or "")
+
+
+def reader_html(doc, clauses: Sequence, focus: str | None = None) -> str:
+    """The decision's full text, clause by clause; the `focus` clause (or the article it belongs to) marked."""
+    if doc is None:
+        return '<p class="jd-muted">从回答的「全文」链接、引用条文或文库的「打开」进入，这里显示决定全文并标出所引条款。</p>'
+    focus = focus or ""
+    article_of_focus = _PARAGRAPH_SUFFIX.sub("", focus)
+    facts = [("地区", doc.region), ("通过", fmt_date(doc.adoption_date)), ("施行", effective_text(doc)),
+             ("状态", status_text(doc))]
+    facts_html = "".join(f"<span><b>{k}</b>：{esc(v) or '—'}</span>" for k, v in facts)
+    url = safe_url(doc.source_url)
+    if url:
+        facts_html += f'<span><a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a></span>'
+    ids = {c.clause_id for c in clauses}
+    target = focus if focus in ids else article_of_focus if article_of_focus in ids else ""
+    paragraph = int(focus[len(article_of_focus) + 1:]) if target != focus and focus != article_of_focus else 0
+    body, part = [], None
+    for c in clauses:
+        if c.part and c.part != part:
+            part = c.part
+            body.append(f'<div class="jd-reader-part">{esc(part)}</div>')
+        cid = c.clause_id or ""
+        hit = bool(target) and cid == target
+        cls = "jd-reader-clause jd-hl" if hit else "jd-reader-clause"
+        label = f'<span class="jd-reader-label">{esc(c.label)}</span>' if c.kind == "article" else ""
+        paras = [p for p in (c.text or "").split("\n") if p.strip()]
+        text = "".join(f'<p class="jd-hl-para">{esc(p)}</p>' if hit and i == paragraph else f"<p>{esc(p)}</p>"
+                       for i, p in enumerate(paras, start=1))
+        body.append(f'<div class="{cls}" id="{clause_anchor(cid)}">{label}{text}</div>')
+    return (f'<div class="jd-reader" data-focus="{esc(clause_anchor(target)) if target else ""}">'
+            f'<h3 class="jd-reader-title">{esc(doc.title)}</h3><div class="jd-facts">{facts_html}</div>'
+            f'{"".join(body)}</div>')
+
+
+# ---------------------------------------------------------------------------
+# 对照 table
+
+
+def compare_html(table: dict | None) -> str:
+    if not table:
+        return ('<p class="jd-muted">选择两部或更多决定，填写要对照的方面（如 公益诉讼、公安机关、适用税额；多个方面用顿号分隔），'
+                "点击「对照」。每一格是该决定的原文摘录及出处，没有相应规定的格子会明确标出。</p>")
+    docs = table["documents"]
+    head = "<th>方面</th>" + "".join(
+        f'<th>《{esc(d["title"])}》<div class="jd-muted">{esc(d["region"])} · 通过 {esc(fmt_date(d.get("adoption_date")))}'
+        f'</div></th>' for d in docs)
+    rows = []
+    for row in table["rows"]:
+        cells = [f'<th class="jd-aspect">{esc(row["aspect"])}</th>']
+        for cell in row["cells"]:
+            if not cell:
+                cells.append('<td class="jd-missing">无相应规定</td>')
+                continue
+            items = "".join(
+                f'<div class="jd-cmp-item"><div class="jd-cmp-quote">{esc(item["quote"])}</div>'
+                f'<div class="jd-cmp-cite">〔{esc(item["citation"])}〕 {open_link(_Ref(item))}</div></div>'
+                for item in cell)
+            cells.append(f"<td>{items}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    diffs = "".join(f"<li>{esc(d)}</li>" for d in table["differences"]) or         "<li>所引条文中未发现数额、期限、机关或列举事项上的差异。</li>"
+    return (f'<div class="jd-table-wrap"><table class="jd-table jd-compare" id="jd-compare-table"><thead><tr>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'<div class="jd-diffs"><div class="jd-fn-head">差异（据所引原文）</div><ul>{diffs}</ul></div>')
+
+
+class _Ref:
+    def __init__(self, item: dict):
+        self.doc_id, self.clause_id = item["doc_id"], item["clause_id"]
 
 
 def clause_table_html(clauses: Sequence, limit: int = 400) -> str:

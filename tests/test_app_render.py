@@ -1,4 +1,4 @@
-"""The web app's HTML helpers: escaping, citation chips, highlighting, upload names."""
+"""The web app's HTML helpers: escaping, citation chips, highlighting, the library table."""
 
 from datetime import date
 from types import SimpleNamespace
@@ -122,23 +122,6 @@ def test_library_table_escapes_metadata():
     assert "<script" not in out and "&lt;script&gt;" in out and ">3<" in out
 
 
-def test_upload_names_are_ours():
-    import app
-
-    for name, expected_suffix in [
-        ("../../etc/passwd", ".txt"),
-        ("..\\..\\evil.docx", ".docx"),
-        ("决定 (2024).PDF", ".pdf"),
-        ('<img src=x onerror="1">.md', ".md"),
-        (".bashrc", ".txt"),
-    ]:
-        safe = app.safe_upload_name(name, "0123456789abcdef")
-        assert "/" not in safe and "\\" not in safe and not safe.startswith(".")
-        assert safe.endswith(expected_suffix) and "0123456789" in safe
-        assert all(ch.isalnum() or ch in "-_." for ch in safe)
-    assert app.safe_upload_name("../决定 v2.MD") == "决定_v2.md"
-
-
 def test_paragraph_citation_shows_the_whole_article_with_the_cited_paragraph_marked():
     from ingest.records import Clause
 
@@ -152,3 +135,20 @@ def test_paragraph_citation_shows_the_whole_article_with_the_cited_paragraph_mar
     assert out.count('class="jd-context"') == 2 and out.count('class="jd-cited"') == 1
     assert out.index("健全体制机制") < out.index('class="jd-cited"') < out.index("侦查监督")
     assert "第十六条第三款" in out
+
+
+def test_reader_reads_clauses_from_the_assistant_or_its_index(monkeypatch):
+    """Assistant.clauses(doc_id) where the assistant has it, else assistant.index.clauses (older Assistant)."""
+    import app
+    from ingest.records import Clause, Document
+
+    doc = Document("xz", XIZANG, "西藏自治区")
+    clause = Clause("xz", XIZANG, "西藏自治区", "article", 16, None, None, "第十六条", "公安机关应当配合。", ordinal=1)
+    entry = SimpleNamespace(document=doc, n_clauses=1)
+    index_only = SimpleNamespace(documents=lambda: [entry], index=SimpleNamespace(clauses=lambda d: [clause]))
+    with_method = SimpleNamespace(documents=lambda: [entry], clauses=lambda d: [clause],
+                                  index=SimpleNamespace(clauses=lambda d: 1 / 0))
+    for assistant in (index_only, with_method):
+        monkeypatch.setattr(app, "_state", {"assistant": assistant, "settings": None, "documents": None})
+        html = app.reader_view("xz", clause.clause_id)
+        assert "公安机关应当配合。" in html and "jd-hl" in html

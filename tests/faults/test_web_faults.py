@@ -272,16 +272,19 @@ def local_app(seed_copy, tmp_path, monkeypatch):
 
     index = tmp_path / "index"
     shutil.copytree(seed_copy, index)
-    monkeypatch.setattr(app, "_state", {"assistant": None, "settings": None, "documents": None,
-                                        "uploads": None, "job": None})
-    monkeypatch.setattr(app, "_upload_counts", {})
+    from assistant.jobs import JobSlot
+    from assistant.uploads import Staging, UploadQuota
+
+    monkeypatch.setattr(app, "_state", {"assistant": None, "settings": None, "documents": None})
+    monkeypatch.setattr(app, "staging", Staging())
+    monkeypatch.setattr(app, "upload_quota", UploadQuota(per_request=300, per_hour=1000))
+    monkeypatch.setattr(app, "jobs", JobSlot())
     monkeypatch.delenv("JUEDING_ADMIN_TOKEN", raising=False)
     app.configure(str(index), host="127.0.0.1", share=False)
     yield app
     if app._state["assistant"] is not None:
         app._state["assistant"].close()
-    if app._state["uploads"] is not None:
-        shutil.rmtree(app._state["uploads"], ignore_errors=True)
+    app.staging.remove()
 
 
 def _add(app, paths: list[Path]) -> str:
@@ -299,7 +302,9 @@ def test_similar_names_add_and_never_replace(local_app, tmp_path):
     for path, topic in ((first, "珊瑚礁保护"), (second, "红树林保护")):
         path.parent.mkdir()
         path.write_text(HAIBIN.format(title=f"{topic}检察工作", topic=topic), encoding="utf-8")
-    assert app.safe_upload_name(first.name)[:60] == app.safe_upload_name(second.name)[:60]  # the old collision
+    from assistant.uploads import safe_name
+
+    assert safe_name(first.name)[:60] == safe_name(second.name)[:60]  # the old collision
     report = _add(app, [first])
     assert "已加入 1 部" in report, report
     report = _add(app, [second])
@@ -308,14 +313,14 @@ def test_similar_names_add_and_never_replace(local_app, tmp_path):
     assert {"海滨市人民代表大会常务委员会关于珊瑚礁保护检察工作的决定",
             "海滨市人民代表大会常务委员会关于红树林保护检察工作的决定"} <= titles
     # provenance: shown as uploaded, with who and when, in the API result and the library
-    uploads = app._uploads_meta()
+    uploads = app.upload_log.read()
     assert len(uploads) == 2 and {m["name"] for m in uploads.values()} == {first.name, second.name}
     result = app.ask("红树林保护公益诉讼检察工作")
     assert result["uploaded_sources"] and result["uploaded_sources"][0]["uploaded_by"] == "本机用户"
     assert "用户上传" in app._library_outputs()[0]
     # the same file again is unchanged, not a third document
     assert "未变 1 部" in _add(app, [second])
-    assert not list(app._staging_dir().iterdir())  # staging copies gone after adding
+    assert not list(app.staging.path.iterdir())  # staging copies gone after adding
 
 
 def test_upload_count_limits(local_app, tmp_path, monkeypatch):
@@ -327,8 +332,9 @@ def test_upload_count_limits(local_app, tmp_path, monkeypatch):
         path = tmp_path / f"f{i}.md"
         path.write_text(HAIBIN.format(title=f"测试{i}", topic=f"测试{i}"), encoding="utf-8")
         files.append(str(path))
-    monkeypatch.setattr(app, "UPLOADS_PER_REQUEST", 3)
-    monkeypatch.setattr(app, "UPLOADS_PER_HOUR", 5)
+    from assistant.uploads import UploadQuota
+
+    monkeypatch.setattr(app, "upload_quota", UploadQuota(per_request=3, per_hour=5))
     with pytest.raises(gr.Error, match="一次最多上传 3 个文件"):
         app.on_upload(files)
     _, pending, _ = app.on_upload(files[:3])
@@ -336,7 +342,7 @@ def test_upload_count_limits(local_app, tmp_path, monkeypatch):
     with pytest.raises(gr.Error, match="每小时最多 5 个文件"):
         app.on_upload(files[:3])
     app.on_clear_upload(pending)
-    assert not list(app._staging_dir().iterdir())
+    assert not list(app.staging.path.iterdir())
 
 
 def test_token_mode_checks_every_change(local_app, tmp_path, monkeypatch):
