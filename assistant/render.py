@@ -196,6 +196,9 @@ def cite_chips(text: str, citations: Sequence, turn: int) -> tuple[str, list[str
     return CITE_MARKER.sub(repl, _PRIVATE.sub("", text or "")), chips
 
 
+ANSWER_SCOPE_LINE = re.compile(r"^（检索范围：[^）\n]*）")
+
+
 def scope_html(scope: str | None) -> str:
     return f'<div class="jd-scope">检索范围：{esc(scope)}</div>' if scope else ""
 
@@ -212,6 +215,8 @@ def answer_html(answer, turn: int, scope: str | None = None, copy_text: str | No
     if notice:
         out.append(f'<div class="jd-notice">{esc(notice)}</div>')
         text = text.removeprefix(notice).strip()
+    if scope:  # the page states the scope above the answer; the answer's own statement of it would repeat it
+        text = ANSWER_SCOPE_LINE.sub("", text, count=1).strip()
     if getattr(answer, "refused", False):
         body = markdown_html(text or "现有决定中未找到与该问题相关的规定。")
         out.append(f'<div class="jd-refusal"><div class="jd-refusal-title">未找到依据</div>{body}</div>')

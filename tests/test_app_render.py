@@ -152,3 +152,12 @@ def test_reader_reads_clauses_from_the_assistant_or_its_index(monkeypatch):
         monkeypatch.setattr(app, "_state", {"assistant": assistant, "settings": None, "documents": None})
         html = app.reader_view("xz", clause.clause_id)
         assert "公安机关应当配合。" in html and "jd-hl" in html
+
+
+def test_the_scope_is_stated_once_when_the_page_states_it():
+    from assistant.records import Answer
+
+    answer = Answer(text="（检索范围：限定地区：山东省）\n\n现有决定中未找到与「x」相关的规定。", refused=True)
+    html = answer_html(answer, 1, scope="限定地区：山东省")
+    assert html.count("检索范围") == 1
+    assert "现有决定中未找到" in html
