@@ -417,8 +417,10 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = entity_quotes(plan, hits, matcher) or topic_quotes(plan, hits, matcher)
     else:
         quotes = topic_quotes(plan, hits, matcher)
-        if best_coverage(hits, matcher) < WEAK_COVERAGE:  # other words than the text's: trust the ranking
-            quotes = ranked_quotes(hits, matcher, plan.compare)
+        if best_coverage(hits, matcher) < WEAK_COVERAGE:  # other words than the text's: the ranking leads
+            ranked = ranked_quotes(hits, matcher, plan.compare)
+            have = {q.clause.article_key for q in ranked}
+            quotes = ranked + [q for q in quotes if q.clause.article_key not in have]
     if not quotes:
         quotes = ranked_quotes(hits, matcher, plan.compare)
     if not quotes:
