@@ -21,7 +21,7 @@ if [ -d "$lawref" ]; then
   # Floors just under the figures measured when the bank landed (eval/README.md): they catch regressions.
   .venv/bin/python -m assistant.evaluate eval/bank_test.jsonl --mode extractive --index-dir "$index/decisions" \
     --out "$out/bank" \
-    --fail-under recall@5=0.87,mrr=0.80,citation_precision=0.74,citation_recall=0.70,refusal_accuracy=0.86,per_type.plain.refusal_accuracy=0.85,invalid_citations=0,wrong_document_citations=0
+    --fail-under recall@5=0.87,mrr=0.80,citation_precision=0.74,citation_recall=0.72,refusal_accuracy=0.86,per_type.plain.refusal_accuracy=0.85,invalid_citations=0,wrong_document_citations=0
 else
   echo "skipping the bank gate: $lawref is not beside the checkout" >&2
 fi
