@@ -363,6 +363,21 @@ def test_api_only_sessions_are_dropped_when_idle():
     assert ApiSessions(lambda: None).sweep() == 0
 
 
+def test_delivered_queue_entries_of_idle_api_sessions_are_dropped():
+    import asyncio
+
+    from assistant.apisessions import drop_delivered
+
+    done, waiting = asyncio.Queue(), asyncio.Queue()
+    waiting.put_nowait("process_completed")
+    queue = SimpleNamespace(pending_event_ids_session={"done": set(), "busy": {"e1"}, "late": set(), "other": set()},
+                            pending_messages_per_session={"done": done, "late": waiting})
+    assert drop_delivered(queue, ["done", "busy", "late", "gone"]) == 2
+    assert set(queue.pending_event_ids_session) == {"busy", "other"}  # undelivered and not-released ones stay
+    assert set(queue.pending_messages_per_session) == {"late"}  # a message still to deliver stays
+    assert drop_delivered(SimpleNamespace(), ["done"]) == 0
+
+
 def test_browser_key_is_kept_private_and_reused(tmp_path):
     key = history.browser_secret(str(tmp_path / "data"))
     path = tmp_path / "data" / "browser-history.key"
