@@ -45,6 +45,7 @@ from assistant.uploads import Staging, UploadLog, UploadQuota, UploadRefused, di
 from assistant.uploads import for_user, forget_kept, uploaded_sources  # noqa: E402
 from assistant.webapi import ASK_PARAMETERS, ASK_RETURNS, ASK_STREAM_RETURNS, AskResult, AskStreamChunk  # noqa: E402
 from assistant.webassets import CSS, EARLY_HEAD, HEAD, SCROLL_TO_FOCUS  # noqa: E402
+from store.bulk import DENSE_MODES  # noqa: E402
 
 TITLE = "决定问答 · 检察机关法律监督决定"
 EXAMPLES = [
@@ -59,7 +60,6 @@ MAX_QUESTION_CHARS = 1000
 MAX_ASPECT_CHARS = 100
 ASPECT_SUGGESTIONS = ["公益诉讼", "公安机关", "审判机关", "未成年人", "检察建议", "人大常委会", "适用税额", "施行"]
 MAX_TURNS = 40  # chat turns kept per session (older ones drop out of the state and the panel)
-JOB_LOCK_HOLD_S = 0.5  # a web ingest job commits batches sized to hold the index about this long
 # Gradio 6 titles its toasts by their type whatever title is given; the page names them in Chinese (EARLY_HEAD).
 AppError = partial(gr.Error, title="出错了")
 MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "llm")]
@@ -71,7 +71,7 @@ MODE_CHOICES = [("摘录（离线）", "extractive"), ("大模型（LLM）", "ll
 _config: dict = {"index_dir": None, "admin_token": None, "host": None, "share": None}
 _state: dict = {"assistant": None, "settings": None, "documents": None}
 _open_lock = threading.Lock()
-_index_lock = ReadWriteLock()  # many answers at once; adding or removing a decision waits for them and runs alone
+_index_lock = ReadWriteLock()  # many answers at once; removing a decision waits for them and runs alone (adding does not: jobs.py)
 staging = Staging()  # uploads under review, exports
 upload_quota = UploadQuota(per_request=int(os.environ.get("JUEDING_UPLOAD_MAX_FILES", "300")),
                            per_hour=int(os.environ.get("JUEDING_UPLOAD_MAX_PER_HOUR", "1000")))
@@ -566,8 +566,10 @@ def on_clear_upload(pending):
 
 
 def start_ingest_job(pending: list, who: str, client: str) -> IngestJob:
-    job = IngestJob(pending, who, client, assistant=get_assistant(), library_dir=_library_dir(), lock=_index_lock,
-                    log=upload_log, plain_error=plain_message, on_change=_library_changed, hold_s=JOB_LOCK_HOLD_S)
+    dense = os.environ.get("JUEDING_UPLOAD_DENSE", "auto")  # as `ingest add --dense`: auto, all or none
+    job = IngestJob(pending, who, client, assistant=get_assistant(), library_dir=_library_dir(), log=upload_log,
+                    plain_error=plain_message, on_change=_library_changed,
+                    dense=dense if dense in DENSE_MODES else "auto")
     try:
         return jobs.start(job)
     except UploadRefused as exc:
@@ -600,6 +602,9 @@ def remove_document(doc_id: str, admin_token: str | None = None) -> dict:
         {"doc_id", "title", "removed_clauses"}
     """
     check_admin(admin_token)
+    running = jobs.current
+    if running is not None and not running.finished:  # else it would wait for the job, holding every question
+        raise AppError(f"正在加入文库（{running.done}/{running.total}），请等加入完成后再删除。")
     doc_id = str(doc_id or "").strip()
     doc = documents_by_id().get(doc_id)
     if doc is None:

@@ -104,10 +104,12 @@ class Assistant:
     def preview(self, path: str | Path) -> ParsedDocument:
         return parse_file(path, max_bytes=self.settings.max_file_bytes)
 
-    def add_paths(self, paths: list[str | Path], progress: Progress | None = None, *, rebuild: bool = False):
+    def add_paths(self, paths: list[str | Path], progress: Progress | None = None, *, rebuild: bool = False,
+                  dense=True):
+        """`dense`: which files get vectors (True, False, or a mode of store.bulk.dense_policy: "auto"…)."""
         with self._lock:
             report = sync_paths(self.index, paths, max_bytes=self.settings.max_file_bytes, progress=progress,
-                                rebuild=rebuild)
+                                rebuild=rebuild, dense=dense)
             self._documents = self._weights = self._tier_cache = self._table = None
         return report
 

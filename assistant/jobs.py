@@ -2,8 +2,9 @@
 
 - `ReadWriteLock`: many answers at once; a change to the index waits for them and runs alone (a waiting change
   goes before new answers, so it is never starved);
-- `IngestJob`: a background thread that keeps each file under the library folder (named by its content) and
-  commits them in batches sized to hold the write lock about `hold_s` seconds, recording who uploaded what;
+- `IngestJob`: a background thread that keeps each file under the library folder (named by its content) and adds
+  them in one sync, without the app's lock (the store commits in batches; answering threads keep their state until
+  it ends), recording who uploaded what. Which files get dense vectors follows `ingest add --dense auto`;
 - `JobSlot`: one such job at a time.
 """
 
@@ -66,24 +67,25 @@ class IngestJob:
     """items: (display name, staged path, sha256) as reviewed; the staged copies are deleted when it ends.
 
     assistant: has add_paths(paths) → result with added/replaced/unchanged, errors [(path, message)] and
-    report.outcomes [(path, outcome, doc_id)]; plain_error(exc) → the message a person sees; on_change() after
-    each committed batch."""
+    report.outcomes [(path, outcome, doc_id)]; plain_error(exc) → the message a person sees; on_change() once the
+    job's documents are committed (answering threads swap to them then). `dense`: as `ingest add --dense`."""
 
-    def __init__(self, items: list, who: str, client: str, *, assistant, library_dir: Path, lock: ReadWriteLock,
-                 log: UploadLog, plain_error: Callable[[Exception], str], on_change: Callable[[], None] = lambda: None,
-                 hold_s: float = 0.5, pause_s: float = 0.05):
+    def __init__(self, items: list, who: str, client: str, *, assistant, library_dir: Path, log: UploadLog,
+                 plain_error: Callable[[Exception], str], on_change: Callable[[], None] = lambda: None,
+                 dense: str = "auto"):
         self.items = [tuple(item) for item in items]
         self.who, self.client = who, client
-        self.assistant, self.library_dir, self.lock, self.log = assistant, Path(library_dir), lock, log
+        self.assistant, self.library_dir, self.log = assistant, Path(library_dir), log
         self.plain_error, self.on_change = plain_error, on_change
-        self.hold_s, self.pause_s = hold_s, pause_s
+        self.dense = dense
+        self.seconds: float | None = None
         self.total = len(self.items)
         self.done = 0
         self.finished = False
         self.added = self.replaced = self.unchanged = 0
         self.errors: list[tuple[str, str]] = []  # (display, message)
         self.failure: str | None = None
-        self.batches: list[int] = []  # files per committed batch
+        self.batches: list[int] = []  # files per add_paths call (one per job)
         self.started = time.monotonic()
         self.thread = threading.Thread(target=self._run, name="ingest-job", daemon=True)
 
@@ -129,42 +131,59 @@ class IngestJob:
 
     def _ingest(self) -> None:
         kept = self._keep()
-        batch, i = 2, 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        while i < len(kept):
-            chunk = kept[i:i + batch]
-            started = time.perf_counter()
-            with self.lock.write():
-                result = self.assistant.add_paths([str(p) for _, _, p, _ in chunk])
-            held = time.perf_counter() - started
-            by_path = {str(Path(k).resolve()): (outcome, doc_id) for k, outcome, doc_id in result.report.outcomes}
-            failed = {str(Path(p).resolve()): message for p, message in result.errors}
-            records = {}
-            for display, digest, path, created in chunk:
-                if str(path) in failed:
-                    self.errors.append((display, for_user(failed[str(path)], display, path)))
-                    if created:
-                        discard(path)
-                    continue
-                _, doc_id = by_path.get(str(path), ("", ""))
-                if doc_id:
-                    records[doc_id] = {"name": display, "by": self.who, "client": self.client, "at": now,
-                                       "file": path.name, "sha256": digest}
-            self.added += result.added
-            self.replaced += result.replaced
-            self.unchanged += result.unchanged
-            self.log.record_first(records)
-            self.batches.append(len(chunk))
-            i += len(chunk)
-            self.done = i
+
+        def progress(done: int, total: int, desc: str = "") -> None:
+            self.done = min(done, self.total)
+
+        # One sync for the whole job, outside the app's index lock: the store parses and embeds outside its
+        # write lock, commits in batches, and the threads answering questions keep the state they serve
+        # until it ends, then swap once. (Held per batch under the app's write lock, every question waited
+        # for the embedding and for a keyword-index rebuild per batch.)
+        started = time.perf_counter()
+        try:
+            result = self.assistant.add_paths([str(p) for _, _, p, _ in kept], progress=progress, dense=self.dense)
+        except Exception:
+            self._record(kept, self._committed(kept), {}, now)  # what was committed before the failure stays
             self.on_change()
-            batch = next_batch(len(chunk), held, self.hold_s)
-            time.sleep(self.pause_s)  # the questions that waited go first
+            raise
+        self.seconds = time.perf_counter() - started
+        by_path = {str(Path(k).resolve()): doc_id for k, _, doc_id in result.report.outcomes if doc_id}
+        failed = {str(Path(p).resolve()): message for p, message in result.errors}
+        self.added, self.replaced, self.unchanged = result.added, result.replaced, result.unchanged
+        self._record(kept, by_path, failed, now)
+        self.batches.append(len(kept))
+        self.done = self.total
+        self.on_change()
 
+    def _record(self, kept: list, doc_ids: dict[str, str], failed: dict[str, str], now: str) -> None:
+        """Errors in the user's words, failed files' kept copies removed, provenance of the indexed ones."""
+        records = {}
+        for display, digest, path, created in kept:
+            if str(path) in failed:
+                self.errors.append((display, for_user(failed[str(path)], display, path)))
+                if created:
+                    discard(path)
+                continue
+            doc_id = doc_ids.get(str(path))
+            if doc_id:
+                records[doc_id] = {"name": display, "by": self.who, "client": self.client, "at": now,
+                                   "file": path.name, "sha256": digest}
+        self.log.record_first(records)
 
-def next_batch(size: int, held_s: float, hold_s: float, most: int = 64) -> int:
-    """The next batch: as many files as fit in `hold_s` at the pace of the last one (1 to `most`)."""
-    return max(1, min(most, int(size * hold_s / max(held_s, 1e-3))))
+    def _committed(self, kept: list) -> dict[str, str]:
+        """kept path → doc id, for the kept files the index holds (after a failure part-way)."""
+        try:
+            entries = self.assistant.documents()
+        except Exception:
+            return {}
+        wanted = {str(path) for _, _, path, _ in kept}
+        found = {}
+        for entry in entries:
+            source = str(Path(entry.source_key).resolve()) if entry.source_key else ""
+            if source in wanted:
+                found[source] = entry.document.doc_id
+        return found
 
 
 class JobSlot:

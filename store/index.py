@@ -140,6 +140,7 @@ class ClauseIndex:
         self._term_vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()  # guards the serving state
         self._sync_lock = threading.Lock()  # one sync at a time in this process
+        self._sync_thread: int | None = None  # the thread whose sync holds _sync_lock
         self._dimension: int | None = None
 
     # ------------------------------------------------------------------ opening
@@ -281,6 +282,7 @@ class ClauseIndex:
         started = time.perf_counter()
         report = SyncReport()
         with self._sync_lock, self._writing():
+            self._sync_thread = threading.get_ident()
             try:
                 self._sync(items, progress, rebuild, dense, report)
             except StoreError:
@@ -292,6 +294,8 @@ class ClauseIndex:
                         f"{report.added + report.replaced} document(s) committed before stay indexed: free some "
                         "space and run the same command again") from exc
                 raise
+            finally:
+                self._sync_thread = None
         self._maybe_reload()
         report.seconds = time.perf_counter() - started
         log.info("sync: %d added, %d replaced, %d unchanged, %d skipped, %d embedded in %.1fs", report.added,
@@ -355,9 +359,14 @@ class ClauseIndex:
                     marker.unlink(missing_ok=True)
 
     def _other_writer(self) -> bool:
-        """Is a sync running on this index (in another process, or another object/thread of this one)?"""
-        if self._sync_lock.locked():
-            return False  # this object's own sync: its progress is picked up by the sync's callers
+        """Is a sync running on this index (in another process, or another object/thread of this one)?
+
+        Not for the syncing thread itself (its progress is picked up by the sync's callers). Other threads
+        of this process reading from this object (an app answering while its ingest job syncs) keep the
+        state they serve until the sync ends, as readers in other processes do: swapping at every batch
+        would rebuild the keyword index in memory, under the serving lock, once per commit."""
+        if self._sync_thread is not None and self._sync_thread == threading.get_ident():
+            return False
         if _SYNCING.get(self.index_dir):
             return True
         return self._live_writer_markers()

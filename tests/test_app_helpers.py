@@ -15,7 +15,7 @@ import pytest
 
 from assistant import access, chatview, history, uploads
 from assistant.apisessions import ApiSessions
-from assistant.jobs import IngestJob, JobSlot, ReadWriteLock, next_batch
+from assistant.jobs import IngestJob, JobSlot, ReadWriteLock
 from assistant.pagehead import EarlyHead, inject
 from assistant.records import Answer, Citation
 from ingest.records import Document
@@ -191,8 +191,9 @@ class FakeAssistant:
         self.calls: list[list[str]] = []
         self.held_s = held_s
 
-    def add_paths(self, paths):
+    def add_paths(self, paths, progress=None, dense=True):
         self.calls.append(list(paths))
+        self.dense = dense
         time.sleep(self.held_s)
         outcomes, errors = [], []
         for p in paths:
@@ -219,12 +220,14 @@ def test_ingest_job_keeps_files_records_provenance_and_reports(tmp_path):
     items = _staged(tmp_path, ["一、甲。", "bad", "一、丙。"])
     log = uploads.UploadLog(lambda: tmp_path / "library" / "uploads.json")
     changes = []
-    job = IngestJob(items, "本机用户", "127.0.0.1", assistant=FakeAssistant(), library_dir=tmp_path / "library",
-                    lock=ReadWriteLock(), log=log, plain_error=str, on_change=lambda: changes.append(1), pause_s=0)
+    assistant = FakeAssistant()
+    job = IngestJob(items, "本机用户", "127.0.0.1", assistant=assistant, library_dir=tmp_path / "library",
+                    log=log, plain_error=str, on_change=lambda: changes.append(1))
     slot = JobSlot()
     slot.start(job)
     assert job.wait(10) and job.failure is None
-    assert (job.added, job.done, job.total) == (2, 3, 3) and sum(job.batches) == 3 and len(changes) == len(job.batches)
+    assert (job.added, job.done, job.total) == (2, 3, 3) and job.batches == [3] and changes == [1]
+    assert len(assistant.calls) == 1 and assistant.dense == "auto"  # one sync, `ingest add`'s dense policy
     assert job.errors == [("第1个.md", "无法解析")]  # our paths replaced by the user's file name
     kept = sorted(p.name for p in (tmp_path / "library").glob("upload-*"))
     assert len(kept) == 2 and all(p.endswith(".md") for p in kept)  # the failed file's kept copy is gone
@@ -241,13 +244,12 @@ def test_ingest_job_failure_is_reported_and_one_job_at_a_time(tmp_path):
     items = _staged(tmp_path, ["一、甲。"])
 
     class Broken(FakeAssistant):
-        def add_paths(self, paths):
+        def add_paths(self, paths, progress=None, dense=True):
             time.sleep(0.3)
             raise RuntimeError("disk full")
 
-    common = dict(library_dir=tmp_path / "library", lock=ReadWriteLock(),
-                  log=uploads.UploadLog(lambda: tmp_path / "library" / "uploads.json"),
-                  plain_error=lambda exc: f"内部错误：{exc}", pause_s=0)
+    common = dict(library_dir=tmp_path / "library", log=uploads.UploadLog(lambda: tmp_path / "library" / "uploads.json"),
+                  plain_error=lambda exc: f"内部错误：{exc}")
     slot = JobSlot()
     job = slot.start(IngestJob(items, "管理员", "c", assistant=Broken(), **common))
     with pytest.raises(uploads.UploadRefused, match=r"另一个加入任务正在进行（0/1）"):
@@ -258,10 +260,25 @@ def test_ingest_job_failure_is_reported_and_one_job_at_a_time(tmp_path):
     slot.start(IngestJob([], "管理员", "c", assistant=FakeAssistant(), **common)).wait(10)  # free again
 
 
-def test_batches_follow_the_time_the_lock_was_held():
-    assert next_batch(2, 0.1, 0.5) == 10
-    assert next_batch(10, 5.0, 0.5) == 1
-    assert next_batch(2, 0.0, 0.5) == 64
+def test_ingest_job_failing_part_way_keeps_the_provenance_of_what_was_committed(tmp_path):
+    items = _staged(tmp_path, ["一、甲。", "一、乙。"])
+    log = uploads.UploadLog(lambda: tmp_path / "library" / "uploads.json")
+
+    class HalfDone(FakeAssistant):
+        def add_paths(self, paths, progress=None, dense=True):
+            self.first = paths[0]
+            progress(1, 2, "added")
+            raise RuntimeError("disk full")
+
+        def documents(self):
+            doc = SimpleNamespace(doc_id="doc-first")
+            return [SimpleNamespace(document=doc, source_key=self.first)]
+
+    job = IngestJob(items, "管理员", "c", assistant=HalfDone(), library_dir=tmp_path / "library", log=log,
+                    plain_error=lambda exc: f"内部错误：{exc}")
+    JobSlot().start(job)
+    assert job.wait(10) and "加入中断：内部错误：disk full（已完成 1/2 个文件）" in job.report_html()
+    assert {doc_id: m["name"] for doc_id, m in log.read().items()} == {"doc-first": "第0个.md"}
 
 
 # ---------------------------------------------------------------------------

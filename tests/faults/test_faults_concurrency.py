@@ -116,3 +116,44 @@ def test_an_open_index_keeps_answering_while_another_process_adds(tmp_path, deci
         # the new documents are answered without a restart, exactly as a fresh open answers them
         assert reader.stats()["documents"] == 40
         assert {q: [h.clause.clause_id for h in reader.search(q, k=5)] for q in QUESTIONS} == clean_build["top5"]
+
+
+def test_threads_of_one_index_keep_answering_while_another_thread_adds(tmp_path, decisions, clean_build,
+                                                                        monkeypatch):
+    """The web app's case: its ingest job syncs on the same ClauseIndex its answering threads search. They
+    keep the state they serve until the sync ends (no keyword index rebuilt per committed batch), then swap."""
+    import threading
+
+    import store.index as store_index
+    from store import ClauseIndex
+    from store.files import sync_paths
+
+    index_dir = tmp_path / "idx"
+    first = run_ingest("add", *decisions[0], "--dense", "all", "--index-dir", index_dir)
+    assert first.returncode == 0, first.stderr
+    monkeypatch.setattr(store_index, "FLUSH_DOCS", 3)  # many commits
+    builds = []
+    build = ClauseIndex._build_keyword
+    monkeypatch.setattr(ClauseIndex, "_build_keyword",
+                        lambda self, manifest: builds.append(threading.current_thread().name) or build(self, manifest))
+    errors, served = [], set()
+    with ClauseIndex.open(index_dir) as index:
+        index.search(QUESTIONS[0])
+        before = index.generation
+        writer = threading.Thread(target=lambda: sync_paths(index, list(decisions[1]), max_bytes=10**7, dense=True),
+                                  name="ingest-job")
+        writer.start()
+        while writer.is_alive():
+            for question in QUESTIONS:
+                try:
+                    assert index.search(question, k=5), question
+                    served.add(index.generation)
+                except Exception as exc:  # noqa: BLE001 - counted and reported
+                    errors.append(f"{type(exc).__name__}: {exc}")
+        writer.join()
+        after = index.generation
+        assert errors == [] and after > before
+        assert served <= {before, after}  # the old state until the sync ended (then the new), never a half-added one
+        assert builds == ["ingest-job"]  # one keyword index, built by the writer at the end
+        assert index.stats()["documents"] == 40
+        assert {q: [h.clause.clause_id for h in index.search(q, k=5)] for q in QUESTIONS} == clean_build["top5"]
