@@ -59,14 +59,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(index_dir: Path, work: Path, port: int, timeout_s: float) -> subprocess.Popen:
+def start_app(index_dir: Path, work: Path, port: int, timeout_s: float, extra_env: dict | None = None,
+              log_name: str = "app.log") -> subprocess.Popen:
     env = dict(os.environ)
     env.update({
         "JUEDING_DATA_DIR": str(work / "data"), "JUEDING_ANSWER_MODE": "extractive", "JUEDING_LLM_BASE_URL": "",
         "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(work / "gradio"), "TMPDIR": str(work),
         "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1",
+        "ANONYMIZED_TELEMETRY": "False", **(extra_env or {}),
     })
-    log = open(work / "app.log", "w")
+    log = open(work / log_name, "w")
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--index-dir", str(index_dir)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
@@ -74,7 +76,7 @@ def start_app(index_dir: Path, work: Path, port: int, timeout_s: float) -> subpr
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}:\n{(work / 'app.log').read_text()[-2000:]}")
+            raise SystemExit(f"app.py exited with {proc.returncode}:\n{(work / log_name).read_text()[-2000:]}")
         try:
             if httpx.get(url + "config", timeout=2).status_code == 200:
                 return proc
@@ -153,6 +155,10 @@ def run_round(url: str, clients: int, seconds: float) -> dict:
             "first_failure": failures[0] if failures else None}
 
 
+def _on_sigterm(signum, frame):  # `timeout` or kill: still stop the app (and CLI) in the finally blocks
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=40)
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start-timeout", type=float, default=600)
     ap.add_argument("--json", type=Path, default=None, help="also write the rounds here")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
     work = Path(tempfile.mkdtemp(prefix="jueding-load-"))
     proc = None
