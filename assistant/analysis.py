@@ -26,6 +26,7 @@ FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
+ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
 
 
@@ -171,6 +172,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "entity"  # a named body, and the model finds a duty question nearly as likely
     if intent == "article" and article is None:
         intent = "topic"
+    elif article is not None and ARTICLE_ASK_RE.search(own):
+        intent = "article"  # 「…第一条是怎么规定的」: the article itself is asked for
     found_regions = find_regions(query, regions)
     compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
     if intent != "entity":

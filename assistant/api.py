@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
-from assistant.documents import DocumentTable, strip_runs
+from assistant.documents import DocumentTable, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.pipeline import ANSWER_K
@@ -206,8 +206,11 @@ class Assistant:
         else:
             named = table.named(plan.query, within=chosen).doc_ids
             chosen = list(named) or chosen
+        missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
+        if missing and not named:
+            chosen = []  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
-                     outside=outside, named=named)
+                     outside=outside, named=named, missing=missing)
 
     def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
@@ -256,8 +259,10 @@ class Assistant:
             return []
         if scope.narrowed and len(scope.doc_ids) <= 4:
             in_scope = list(scope.doc_ids)
+        elif plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
+            return []  # 「第五条说了什么」 with no document named: guessing one would cite the wrong decision
         else:
-            in_scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:1 if plan.article else 2]
+            in_scope = list(dict.fromkeys(h.clause.doc_id for h in hits))[:2]
         front: list[Hit] = []
         for doc_id in in_scope:
             clauses = self.index.clauses(doc_id)
@@ -462,7 +467,10 @@ class Assistant:
     def _refusal(self, plan: QueryPlan, sources: list[Clause], scope: Scope | None = None,
                  filters: dict | None = None) -> Answer:
         text = refusal_text(plan.question)
-        if scope is not None and scope.outside:
+        if scope is not None and scope.missing and not scope.doc_ids:
+            text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
+                    + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
+        elif scope is not None and scope.outside:
             text = (f"当前检索范围限定为{scope_words(filters)}，不包括问题所问的"
                     f"{'、'.join(scope.outside)}；未在限定范围外检索。如需查询，请先调整限定范围。")
         elif scope is not None and scope.filtered:
@@ -539,6 +547,7 @@ class Scope:
     filtered: bool = False  # the caller set filters
     outside: tuple[str, ...] = ()  # regions the question names that the filters exclude
     named: tuple[str, ...] = ()  # documents the question names by title
+    missing: tuple[str, ...] = ()  # 《titles》 the question names that no indexed document has
 
 
 def scope_words(filters: dict | None) -> str:
@@ -551,6 +560,14 @@ def scope_words(filters: dict | None) -> str:
             shown = [v[:12] for v in values] if key == "doc_id" else values
             parts.append(f"{names.get(key, key)}：{'、'.join(str(v) for v in shown)}")
     return "；".join(parts) or "全部文件"
+
+
+TITLE_RE = re.compile(r"《([^《》]{4,80})》")
+
+
+def _indexed_title(title: str, documents) -> bool:
+    """Whether a 《title》 from a question names an indexed document (or the text one of them amends)."""
+    return any(title in d.title or (len(title_core(d)) >= 4 and title_core(d) in title) for d in documents)
 
 
 def _mention(query: str, region: str) -> str:

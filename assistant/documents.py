@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.records import Document
-from ingest.tokenize import tokenize
+from ingest.tokenize import query_terms, tokenize
 
 BOILERPLATE = re.compile(
     r"人民代表大会常务委员会|人民代表大会|人大常委会|常务委员会|最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|"
@@ -68,7 +68,7 @@ class DocumentTable:
         Distinctive is relative to the pool: among the two 山东 documents, 「讨论决定重大事项」 names the
         规定 although three other provinces' titles share it.
         """
-        asked = set(tokenize(text))
+        asked = set(query_terms(text))  # the question's scaffolding (「…是怎么规定的」) names nothing
         pool = [d for d in self._order if within is None or d in within]
         if len(pool) < 2:
             return NamedDocuments((), 0.0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,21 +68,36 @@ class RecordStore:
     def __init__(self, path: Path, *, check: bool = True):
         self.path = path
         self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            if check:
-                row = self._db.execute("PRAGMA quick_check").fetchone()
-                if row and row[0] != "ok":
-                    raise sqlite3.DatabaseError(row[0])
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(f"the index database {path} is busy ({exc}); try again") from exc
-            raise damaged(path, exc, path.parent) from exc
-        except sqlite3.DatabaseError as exc:
-            raise damaged(path, exc, path.parent) from exc
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._open(path, check)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if busy and time.monotonic() < deadline:
+                    # Switching a new database to WAL takes an exclusive lock without waiting on the busy
+                    # handler: two processes creating one index at once meet here. Try again shortly.
+                    db = getattr(self, "_db", None)
+                    if db is not None:
+                        db.close()
+                    time.sleep(0.1)
+                    continue
+                if busy:
+                    raise StoreError(f"the index database {path} is busy ({exc}); try again") from exc
+                raise damaged(path, exc, path.parent) from exc
+            except sqlite3.DatabaseError as exc:
+                raise damaged(path, exc, path.parent) from exc
+
+    def _open(self, path: Path, check: bool) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        if check:
+            row = self._db.execute("PRAGMA quick_check").fetchone()
+            if row and row[0] != "ok":
+                raise sqlite3.DatabaseError(row[0])
 
     # ------------------------------------------------------------------ manifest tables
 

@@ -213,3 +213,19 @@ def test_compare_answers_do_not_depend_on_the_hash_seed(seed_index_dir):
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_a_title_not_in_the_library_is_never_answered_from_another_decision(mixed):
+    answer = mixed.ask("《上海口岸服务条例》第一条是怎么规定的？")
+    assert answer.refused and not answer.citations
+    assert "《上海口岸服务条例》" in answer.text
+
+
+def test_an_article_number_without_a_document_is_not_guessed(mixed):
+    answer = mixed.ask("第五条说了什么？")
+    assert answer.refused and not answer.citations
+
+
+def test_an_article_of_a_decision_named_in_full_is_looked_up(mixed):
+    answer = mixed.ask("《北京市人民代表大会常务委员会关于废止部分地方性法规的决定》第二条是怎么规定的？")
+    assert cited(answer) == {("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "第二条")}
