@@ -123,7 +123,7 @@ class Assistant:
         """Drop the library caches when the index changed (in this process or another one)."""
         generation = self.index.generation
         if generation != self._generation:
-            self._documents = self._weights = self._tier_cache = None
+            self._documents = self._weights = self._tier_cache = self._table = None
             self._generation = generation
 
     def _docs(self) -> dict[str, Document]:

@@ -229,3 +229,15 @@ def test_an_article_number_without_a_document_is_not_guessed(mixed):
 def test_an_article_of_a_decision_named_in_full_is_looked_up(mixed):
     answer = mixed.ask("《北京市人民代表大会常务委员会关于废止部分地方性法规的决定》第二条是怎么规定的？")
     assert cited(answer) == {("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "第二条")}
+
+
+def test_a_document_another_writer_adds_is_named_and_cited_without_reopening(tmp_path):
+    from assistant import Assistant
+
+    index_dir = tmp_path / "index"
+    with Assistant.open(index_dir=index_dir) as serving:
+        assert serving.ask("《北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定》第二条是怎么规定的？").refused
+        with Assistant.open(index_dir=index_dir) as writer:
+            writer.add_paths([BEIJING / "北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定(2019-07-26).md"])
+        answer = serving.ask("《北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定》第二条是怎么规定的？")
+        assert cited(answer) == {("北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定", "第二条")}
