@@ -508,7 +508,7 @@ class Assistant:
 
 
 FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
-                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "工资": "元", "金额": "元", "税额": "元", "周": "周|日", "时间": "日|天|月|年|小时",
+                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "金额": "元", "周": "周|日", "时间": "日|天|月|年|小时",
                 "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名"}
 
 
@@ -527,11 +527,6 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher) -> bool:
             if pattern.search(sentence) and (not matcher.words or matcher.score(sentence) >= 0.1):
                 return True
     return False
-
-
-def _states_a_figure(clause: Clause) -> bool:
-    """A number or an amount in the clause's text (its own article number 「8.」「第八条」 aside)."""
-    return any(QUANTITY_RE.search(sentence) for _, sentence in extractive.sentences_of(clause))
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:
