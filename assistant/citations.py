@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.documents import short_region
+from assistant.documents import plain_short_title
 from assistant.records import Citation
 from ingest.numerals import NUMERAL_CHARS, parse_chinese_numeral, to_chinese_numeral
 from ingest.records import Clause
@@ -21,10 +21,7 @@ LABEL_RE = re.compile(rf"第([{NUMERAL_CHARS}0-9]+)条(之[{NUMERAL_CHARS}]+)?(?
 
 def short_title(title: str, region: str, doc_type: str | None) -> str:
     """《西藏…决定》 for local decisions; short titles stay whole."""
-    if len(title) <= 16:
-        return title
-    head = short_region(region) if region and region != "全国" else title[:6]
-    return f"{head}…{doc_type or title[-2:]}"
+    return title if len(title) <= 16 else plain_short_title(title, region, doc_type)
 
 
 def marker(clause: Clause, title: str | None = None) -> str:

@@ -127,9 +127,13 @@ class DocumentTable:
 
 
 def _plain_short(document: Document) -> str:
-    region = document.region
-    head = short_region(region) if region and region != "全国" else document.title[:6]
-    return f"{head}…{document.doc_type or document.title[-2:]}"
+    return plain_short_title(document.title, document.region, document.doc_type)
+
+
+def plain_short_title(title: str, region: str | None, doc_type: str | None) -> str:
+    """《西藏…决定》: the region (or the title's first characters) and the document type."""
+    head = short_region(region) if region and region != "全国" else title[:6]
+    return f"{head}…{doc_type or title[-2:]}"
 
 
 def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.analysis import QueryPlan
-from assistant.documents import DocumentTable
 from assistant.citations import LABEL_RE, MARKER_RE, marker
 from assistant.errors import LLMError
 from assistant.settings import PROMPTS_DIR, Settings
 from ingest.numerals import to_chinese_numeral
-from ingest.records import Clause, Document
+from ingest.records import Clause
 from store.records import Hit
 
 log = logging.getLogger(__name__)
@@ -57,21 +56,16 @@ class LLMResult:
     dropped: int  # references to sources that do not exist, and article numbers no source has
 
 
-def _titles(documents: dict[str, Document]) -> dict[str, str]:
-    """The unique short titles citation markers use (the same as the Assistant's)."""
-    table = DocumentTable(documents)
-    return {d: table.short_title(d) for d in documents}
-
-
 def _escape(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
-def format_sources(hits: list[Hit], documents: dict[str, Document]) -> str:
+def format_sources(hits: list[Hit], titles: dict[str, str]) -> str:
+    """The sources block; `titles` maps doc_id → the unique short title markers use (`Assistant.titles`)."""
     blocks = []
     for number, hit in enumerate(hits, start=1):
         clause = hit.clause
-        cite = marker(clause, _titles(documents).get(clause.doc_id)).strip("〔〕")
+        cite = marker(clause, titles.get(clause.doc_id)).strip("〔〕")
         if len(clause.paragraphs) > 1:
             body = "\n".join(f"（第{i}款）{_escape(p)}" for i, p in enumerate(clause.paragraphs, start=1))
         else:
@@ -80,7 +74,7 @@ def format_sources(hits: list[Hit], documents: dict[str, Document]) -> str:
     return "\n".join(blocks)
 
 
-def to_markers(text: str, sources: list[Clause], documents: dict[str, Document]) -> tuple[str, int]:
+def to_markers(text: str, sources: list[Clause], titles: dict[str, str]) -> tuple[str, int]:
     """[S2-3] → 〔《…》第十六条第三款〕; unknown sources and unsupported article numbers are removed."""
     dropped = 0
 
@@ -97,7 +91,7 @@ def to_markers(text: str, sources: list[Clause], documents: dict[str, Document])
                 dropped += 1
                 return ""
             clause = clause.paragraph_view(n)
-        return marker(clause, _titles(documents).get(clause.doc_id))
+        return marker(clause, titles.get(clause.doc_id))
 
     text = SOURCE_REF_RE.sub(convert, text)
     known = {c.label for c in sources if c.kind == "article"}
@@ -154,9 +148,9 @@ class LLMAnswerer:
             raise _endpoint_error(exc) from exc
         return str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
 
-    def stream_answer(self, plan: QueryPlan, hits: list[Hit], documents: dict[str, Document]) -> Iterator[str | LLMResult]:
-        """Yield the model's text deltas, then one `LLMResult`."""
-        messages = answer_prompt().invoke({"sources": format_sources(hits, documents), "question": _escape(plan.query)})
+    def stream_answer(self, plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> Iterator[str | LLMResult]:
+        """Yield the model's text deltas, then one `LLMResult`; `titles` as for `format_sources`."""
+        messages = answer_prompt().invoke({"sources": format_sources(hits, titles), "question": _escape(plan.query)})
         parts: list[str] = []
         try:
             for chunk in self._chat().stream(messages):
@@ -169,7 +163,7 @@ class LLMAnswerer:
         raw = "".join(parts).strip()
         if not raw:
             raise LLMError("the endpoint returned an empty answer", reason="返回了空回答")
-        text, dropped = to_markers(raw, [h.clause for h in hits], documents)
+        text, dropped = to_markers(raw, [h.clause for h in hits], titles)
         refused = NOT_FOUND in raw and not MARKER_RE.search(text)
         yield LLMResult(text=text, refused=refused, dropped=dropped)
 

@@ -96,7 +96,7 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
 
         try:
             result = None
-            for item in assistant._llm_client().stream_answer(turn.plan, turn.hits, assistant._docs()):
+            for item in assistant._llm_client().stream_answer(turn.plan, turn.hits, assistant.titles()):
                 if isinstance(item, LLMResult):
                     result = item
                 else:
