@@ -52,6 +52,45 @@ def summarise(samples: list[tuple[float, float | None, str | None]]) -> dict:
             "first_failures": failures[:3]}
 
 
+class PhasedClients:
+    """`clients` threads asking the app one question after another; each sample (start time, latency or
+    None, failure or None) is filed under the phase that was current when its question was sent."""
+
+    def __init__(self, url: str, clients: int, phases: list[str], timeout: float):
+        self.url, self.timeout = url, timeout
+        self.samples: dict[str, list] = {name: [] for name in phases}
+        self.phase = phases[0]
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._ask, args=(n,), daemon=True) for n in range(clients)]
+        for thread in self._threads:
+            thread.start()
+
+    def _ask(self, n: int) -> None:
+        with httpx.Client(timeout=httpx.Timeout(self.timeout, connect=10.0)) as client:
+            i = n
+            while not self._stop.is_set():
+                question = QUESTIONS[i % len(QUESTIONS)]
+                i += 1
+                name, started = self.phase, time.perf_counter()
+                try:
+                    result = ask_once(client, self.url, question)
+                    if not str(result.get("text", "")).strip():
+                        raise RuntimeError("empty answer")
+                    sample = (started, time.perf_counter() - started, None)
+                except Exception as exc:
+                    sample = (started, None, f"{type(exc).__name__}: {exc}"[:200])
+                with self._lock:
+                    self.samples[name].append(sample)
+
+    def stop(self) -> dict[str, dict]:
+        """Stop asking; the summary of each phase."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self.timeout + 30)
+        return {name: summarise(s) for name, s in self.samples.items()}
+
+
 def probe(url: str, questions: list[tuple[str, str, str]]) -> list[dict]:
     """(file, title, question) → whether a citation names that title."""
     out = []
@@ -108,34 +147,10 @@ def main() -> int:
             ask_once(warm, url, QUESTIONS[0])
         out["probes_before"] = probe(url, probes)
 
-        samples: dict[str, list] = {"before": [], "during": [], "after": []}
-        phase = {"name": "before"}
-        stop = threading.Event()
-        lock = threading.Lock()
-
-        def worker(n: int) -> None:
-            with httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0)) as client:
-                i = n
-                while not stop.is_set():
-                    question = QUESTIONS[i % len(QUESTIONS)]
-                    i += 1
-                    name, started = phase["name"], time.perf_counter()
-                    try:
-                        result = ask_once(client, url, question)
-                        if not str(result.get("text", "")).strip():
-                            raise RuntimeError("empty answer")
-                        sample = (started, time.perf_counter() - started, None)
-                    except Exception as exc:
-                        sample = (started, None, f"{type(exc).__name__}: {exc}"[:200])
-                    with lock:
-                        samples[name].append(sample)
-
-        threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.clients)]
-        for t in threads:
-            t.start()
+        clients = PhasedClients(url, args.clients, ["before", "during", "after"], timeout=120.0)
         time.sleep(args.before)
 
-        phase["name"] = "during"
+        clients.phase = "during"
         env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
         started = time.perf_counter()
         with open(work / "cli.log", "w") as log:
@@ -147,12 +162,9 @@ def main() -> int:
         out["cli_tail"] = (work / "cli.log").read_text(errors="replace").strip().splitlines()[-3:]
         out["load_avg_during"] = os.getloadavg()
 
-        phase["name"] = "after"
+        clients.phase = "after"
         time.sleep(args.after)
-        stop.set()
-        for t in threads:
-            t.join(timeout=150)
-        out["phases"] = {name: summarise(s) for name, s in samples.items()}
+        out["phases"] = clients.stop()
         out["probes_after"] = probe(url, probes)
         out["app_rss_mb"] = rss_mb(app.pid)
         out["app_pid_unchanged"] = app.poll() is None

@@ -25,7 +25,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_load import QUESTIONS, _free_port, ask_once, rss_mb, start_app, stop_app  # noqa: E402
-from live_ingest import summarise  # noqa: E402
+from live_ingest import PhasedClients, summarise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LAWREFBOOK = ROOT.parent / "shared" / "corpora" / "lawrefbook"
@@ -109,34 +108,10 @@ def main() -> int:
             ask_once(warm, url, QUESTIONS[0])
         events = _event_ids(url)
 
-        samples: dict[str, list] = {"before": [], "upload": [], "ingest": [], "after": []}
-        phase = {"name": "before"}
-        stop = threading.Event()
-        lock = threading.Lock()
-
-        def worker(n: int) -> None:
-            with httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0)) as client:
-                i = n
-                while not stop.is_set():
-                    question = QUESTIONS[i % len(QUESTIONS)]
-                    i += 1
-                    name, started = phase["name"], time.perf_counter()
-                    try:
-                        result = ask_once(client, url, question)
-                        if not str(result.get("text", "")).strip():
-                            raise RuntimeError("empty answer")
-                        sample = (started, time.perf_counter() - started, None)
-                    except Exception as exc:
-                        sample = (started, None, f"{type(exc).__name__}: {exc}"[:200])
-                    with lock:
-                        samples[name].append(sample)
-
-        threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.clients)]
-        for t in threads:
-            t.start()
+        clients = PhasedClients(url, args.clients, ["before", "upload", "ingest", "after"], timeout=300.0)
         time.sleep(args.before)
 
-        phase["name"] = "upload"
+        clients.phase = "upload"
         session = f"bench-{time.monotonic_ns()}"
         progress: list[tuple[float, str]] = []
         with httpx.Client(timeout=httpx.Timeout(args.job_timeout, connect=10.0)) as client:
@@ -158,7 +133,7 @@ def main() -> int:
             button = review["output"]["data"][2]
             out["review_button"] = button.get("value") if isinstance(button, dict) else button
 
-            phase["name"] = "ingest"
+            clients.phase = "ingest"
             job_started = time.perf_counter()
 
             def seen(msg: dict) -> None:
@@ -173,13 +148,10 @@ def main() -> int:
             out["job_progress_sample"] = progress[:: max(1, len(progress) // 6)]
         out["load_avg_after_job"] = os.getloadavg()
 
-        phase["name"] = "after"
+        clients.phase = "after"
         time.sleep(args.after)
-        stop.set()
-        for t in threads:
-            t.join(timeout=320)
-        out["phases"] = {name: summarise(s) for name, s in samples.items()}
-        during = samples["upload"] + samples["ingest"]
+        out["phases"] = clients.stop()
+        during = clients.samples["upload"] + clients.samples["ingest"]
         out["during_upload_and_ingest"] = summarise(during)
         out["app_rss_mb"] = rss_mb(app.pid)
         out["load_avg_end"] = os.getloadavg()
