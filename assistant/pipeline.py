@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from assistant import extractive
 from assistant.answerability import Decision
 from assistant.analysis import QueryPlan
 from assistant.citations import verify as verify_markers
