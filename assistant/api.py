@@ -236,6 +236,11 @@ class Assistant:
         """The query without the words that name the documents in scope (they say where, not what)."""
         naming = self.table().title_words(scope.named) if scope.named else ""
         stripped = strip_runs(plan.query, naming).strip() if naming else plan.query
+        if scope.narrowed and (scope.named or plan.regions) and plan.intent not in METADATA_INTENTS:  # 「呼和浩特的决定对…」
+            docs = self._docs()
+            for kind in {docs[d].doc_type for d in scope.doc_ids if d in docs and docs[d].doc_type}:
+                stripped = stripped.replace(kind, " ")
+        stripped = stripped.strip()
         return stripped if len(stripped) >= 2 else plan.query
 
     def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
@@ -392,7 +397,9 @@ class Assistant:
         """
         if not scope.narrowed or not searched:
             return 0.0
-        outside = [h for h in self.index.search(plan.query, k=5) if h.clause.doc_id not in scope.doc_ids][:3]
+        query = self._search_text(plan, scope)  # the retrieval's own text and places: one query vector
+        outside = [h for h in self.index.search(query, k=5, region_neutral=bool(plan.regions))
+                   if h.clause.doc_id not in scope.doc_ids][:3]
         if not outside:
             return 0.0
         matcher = self.matcher(plan, scope)

@@ -217,14 +217,17 @@ def phase_query(index_dir: str, rounds: int) -> dict:
 
     from assistant.evaluate import ask_kwargs as kw
 
+    def retrieve(plan, filters) -> list:
+        return a._retrieve(plan, a.scope(plan, filters), 5)[:5]
+
     def readings(q) -> dict[str, list]:
         plan = a.plan(q.question, [tuple(h) for h in q.history])
         return {
-            "filtered": a._retrieve(plan, 5, q.filters),
-            "unfiltered": a._retrieve(replace(plan, regions=()), 5, None),
+            "filtered": retrieve(plan, q.filters),
+            "unfiltered": retrieve(replace(plan, regions=()), None),
             "plain": a.index.search(plan.query, k=5),
-            "decisions_filter": a._retrieve(plan, 5, {**(q.filters or {}), "doc_type": ["决定", "决议"]}),
-            "seed_regions": a._retrieve(plan, 5, q.filters or {"region": SEED_REGIONS}),
+            "decisions_filter": retrieve(plan, {**(q.filters or {}), "doc_type": ["决定", "决议"]}),
+            "seed_regions": retrieve(plan, q.filters or {"region": SEED_REGIONS}),
         }
 
     recall: dict = {}

@@ -32,3 +32,8 @@ def expansions(query: str, path: Path = ALIASES_FILE) -> list[str]:
             rest = rest.replace(alias, " ")
             found.extend(t for t in terms if t not in query and t not in found)
     return found
+
+
+def alias_terms(path: Path = ALIASES_FILE) -> tuple[str, ...]:
+    """Every term the table can add, once each (their query vectors are computed at index time)."""
+    return tuple(sorted({t for _, terms in load_aliases(path) for t in terms}))

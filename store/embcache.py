@@ -51,9 +51,10 @@ class EmbeddingCache:
                 raise
 
     def embed(self, texts: list[str], embed: Callable[[list[str]], np.ndarray],
-              dimension: int) -> tuple[np.ndarray, int]:
-        """Vectors for `texts` (cache first); returns them and how many were newly embedded."""
-        keys = [text_key(self.model_id, t) for t in texts]
+              dimension: int, *, role: str = "passage") -> tuple[np.ndarray, int]:
+        """Vectors for `texts` (cache first); returns them and how many were newly embedded.
+        `role` keeps passage and query vectors of the same text apart (e5 prefixes them differently)."""
+        keys = [text_key(self.model_id if role == "passage" else f"{self.model_id}\x1e{role}", t) for t in texts]
         cached = self.get_many(keys, dimension)
         missing = [i for i, key in enumerate(keys) if key not in cached]
         fresh: dict[str, np.ndarray] = {}

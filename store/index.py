@@ -52,6 +52,7 @@ from store.chunking import MAX_TOKENS, chunk_texts
 from store.docstore import Change, RecordStore, damaged, read_legacy_manifest
 from store.docstore import FILENAME as RECORDS_FILE
 from store.embcache import EmbeddingCache
+from store.aliases import alias_terms
 from store.errors import DiskFullError, DocumentNotFoundError, IndexNotFoundError, StoreError
 from store.fusion import fuse
 from store.keyword import POINTER, KeywordIndex
@@ -332,6 +333,8 @@ class ClauseIndex:
                 work = self._load_manifest()
                 self._collect_garbage(work)
                 self._saved_keyword(work)
+            if writer is not None and work.has_vectors:
+                self._load_term_vectors(self._model_dimension())  # so a question pays one encode
         finally:
             if writer is not None:
                 writer.close()
@@ -695,14 +698,16 @@ class ClauseIndex:
             return None if df is None else (df, len(keyword))
 
     def search(self, query: str, k: int = 5, filters: dict | None = None, *, bm25_weight: float | None = None,
-               dense_weight: float | None = None) -> list[Hit]:
+               dense_weight: float | None = None, region_neutral: bool = False) -> list[Hit]:
         """The `k` best clauses for `query`, best first, one Hit per clause (an article is one clause; a
         序言 broken by headings may be several, which callers counting articles fold by `Clause.article_key`).
 
         filters: {"region"|"doc_id"|"kind"|"status"|"doc_type": str | list[str]}; values of one key
         are alternatives, keys combine with AND. A region value that is not an indexed region
         matches the regions containing it (西藏 → 西藏自治区). Hit.scores holds the raw retriever
-        scores ('bm25', 'dense' cosine or absent) and their min-max normalised forms.
+        scores ('bm25', 'dense' cosine or absent) and their min-max normalised forms. region_neutral: the
+        places the question names do not steer it, as when a region filter is set (so an unfiltered
+        search can reuse the filtered one's query vector).
         """
         wb = self.bm25_weight if bm25_weight is None else bm25_weight
         wd = self.dense_weight if dense_weight is None else dense_weight
@@ -712,7 +717,7 @@ class ClauseIndex:
                 return []
             norm = self._normalise_filters(filters)
             keyword = self._keyword_for_search()
-            prepared = self.prepare_query(query, region_filtered="region" in norm)
+            prepared = self.prepare_query(query, region_filtered=region_neutral or "region" in norm)
             pool = max(POOL, 4 * k)
             bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, norm, pool)
             dense: dict[str, float] = {}
@@ -812,11 +817,24 @@ class ClauseIndex:
             self._query_vectors.move_to_end(text)
         if not prepared.dense_terms:
             return vector
-        for term in prepared.dense_terms:
-            if term not in self._term_vectors:
-                self._term_vectors[term] = emb.embed_query(self._embeddings, term)
+        if any(term not in self._term_vectors for term in prepared.dense_terms):
+            self._load_term_vectors(int(vector.shape[0]), prepared.dense_terms)
         blended = vector + ALIAS_VECTOR_WEIGHT * np.mean([self._term_vectors[t] for t in prepared.dense_terms], axis=0)
         return blended / (np.linalg.norm(blended) or 1.0)
+
+    def _load_term_vectors(self, dimension: int, terms: Iterable[str] = ()) -> None:
+        """Query vectors of the whole alias table (and `terms`) into memory: read from the embedding
+        cache, where a sync puts them; what is missing is embedded in one batched call and cached."""
+        wanted = sorted(set(terms) | set(alias_terms()))
+        embed = lambda texts: emb.embed_queries(self._embeddings, texts)  # noqa: E731
+        try:
+            vectors, fresh = self._embedding_cache().embed(wanted, embed, dimension, role="query")
+        except (sqlite3.Error, OSError) as exc:  # a read-only or damaged cache: embed, keep in memory
+            log.info("alias vectors not cached (%s)", exc)
+            vectors, fresh = embed(wanted), len(wanted)
+        if fresh:
+            log.info("embedded %d alias term(s)", fresh)
+        self._term_vectors.update(zip(wanted, vectors, strict=True))
 
     def clear_query_cache(self) -> None:
         self._query_vectors.clear()

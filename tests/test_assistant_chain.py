@@ -104,3 +104,29 @@ def test_the_trace_of_one_ask_lists_the_named_steps_in_order(seed_assistant):
     steps = [n for n in names.started if n in ("condense", "scope", "retrieve", "decide", "answer", "verify")]
     assert steps == ["condense", "scope", "retrieve", "decide", "answer", "verify"]
     assert {(c.region, c.label.split("第")[1]) for c in answer.citations} >= {("西藏自治区", "十六条"), ("呼和浩特市", "十一条")}
+
+
+def test_a_question_pays_one_embedding_call(seed_index_dir):
+    """Alias term vectors come from the index (computed when it was built) and every search a question
+    makes (the narrowed one, the unscoped check for a scope gap, each side of a comparison) reuses
+    one query vector: in a freshly opened Assistant each question calls the model once."""
+    from assistant import Assistant
+
+    with Assistant.open(index_dir=seed_index_dir) as assistant:
+        embeddings = assistant.index.embeddings
+        embeddings.embed_query_np("预热")  # the model loads outside the count
+        calls = []
+        for name in ("embed_query_np", "embed_queries_np", "embed_passages_np"):
+            inner = getattr(embeddings, name)
+            setattr(embeddings, name, lambda *a, _inner=inner, _name=name: calls.append(_name) or _inner(*a))
+        questions = [
+            ("警察要配合检察院做什么？", None),  # alias expansion: 公安机关
+            ("西藏的决定对法院有什么要求？", None),  # narrowed to one region, scope-gap search, alias
+            ("两地决定对审判机关的要求有什么不同？", None),  # one search per side
+            ("那公安机关呢？", [("西藏的决定对法院有什么要求？", "……")]),  # a follow-up
+        ]
+        for question, history in questions:
+            calls.clear()
+            answer = assistant.ask(question, history=history)
+            assert answer.citations, question
+            assert len(calls) == 1, (question, calls)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from store_fakes import FakeEmbeddings, index_meta, indexed_doc_ids, indexed_sources, make_parsed, police_doc
 
@@ -80,12 +81,36 @@ def test_alias_expansion_reaches_the_dense_side_as_term_vectors(tmp_path, two_do
         assert prepared.dense_text == "警察要配合什么" and "公安机关" in prepared.dense_terms
         hits = idx.search("警察要配合什么", k=1, bm25_weight=0)
         assert hits[0].clause.article == 2  # found by meaning alone, through the 公安机关 vector
-        assert fake.queries[0] == "警察要配合什么" and set(fake.queries[1:]) == set(prepared.dense_terms)
-        idx.clear_query_cache()
-        idx.search("警察要配合哪些事项", k=1)
-        assert fake.queries[-1] == "警察要配合哪些事项"  # term vectors are not embedded again
+        assert fake.queries == ["警察要配合什么"]  # the term vectors were embedded by the sync
         idx.expand_dense_query = False
         assert idx.prepare_query("警察要配合什么").dense_terms == ()
+    fresh = CountingEmbeddings()
+    with open_index(tmp_path / "idx", fresh) as idx:  # another process: term vectors come from the index
+        fresh.queries.clear()
+        idx.search("警察要配合哪些事项", k=1)
+        idx.search("法官要配合哪些事项", k=1)
+        assert fresh.queries == ["警察要配合哪些事项", "法官要配合哪些事项"]  # one encode per question
+
+
+def test_an_index_without_stored_term_vectors_embeds_them_once_in_one_batch(tmp_path, two_docs):
+    class BatchCounting(FakeEmbeddings):
+        def __init__(self):
+            super().__init__()
+            self.batches: list[list[str]] = []
+
+        def embed_queries_np(self, texts):
+            self.batches.append(list(texts))
+            return np.asarray([self._vec(t) for t in texts], dtype=np.float32)
+
+    with open_index(tmp_path / "idx") as idx:
+        idx.sync([("a.md", two_docs[0])])
+    for leftover in (tmp_path / "idx").glob("embeddings.sqlite*"):  # as an index built before term vectors were stored
+        leftover.unlink()
+    fake = BatchCounting()
+    with open_index(tmp_path / "idx", fake) as idx:
+        idx.search("警察要配合什么", k=1)
+        idx.search("法官要配合什么", k=1)
+    assert len(fake.batches) == 1 and {"公安机关", "审判机关"} <= set(fake.batches[0])
 
 
 def test_filters_apply_to_both_retrievers(tmp_path, two_docs):
