@@ -98,8 +98,8 @@ class Settings:
     reranker_model: Annotated[str | None, AfterValidator(_reranker_name)] = None  # "st:<cross-encoder>"
     chroma_url: Url = None  # http://host:port for a Chroma server; None = embedded
     k: Annotated[int, Field(ge=1, le=100)] = 5
-    bm25_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.5
-    dense_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.5
+    bm25_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.35
+    dense_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.65
     refusal_threshold: Annotated[float | None, Field(ge=0, le=1)] = None  # None = the answerer's calibrated default
     max_file_mb: Annotated[float, Field(gt=0, le=1024)] = 20.0
     answer_mode: Literal["auto", "extractive", "llm"] = "auto"  # auto (LLM when configured), extractive, llm

@@ -1,8 +1,13 @@
-"""Texts to embed for one clause: the whole article, or paragraph-bounded pieces when it is too long.
+"""Texts to embed for one clause: the whole article, or paragraph-bounded pieces when it is too long,
+and each of its sentences.
 
 The encoder reads at most 512 tokens; an article longer than `max_tokens` is cut at paragraph
 (款) boundaries, and a single over-long paragraph at sentence ends. Every piece keeps the
 clause's identity (the index stores clause_id on each); retrieval takes the best piece.
+
+A question in everyday words usually matches one sentence of a long article better than the whole
+article's vector (which averages every topic the article lists), so an article of several sentences
+also gets one vector per sentence; retrieval blends the article's similarity with its best sentence's.
 """
 
 from __future__ import annotations
@@ -42,3 +47,15 @@ def _pack(units: list[str], count: Callable[[str], int], max_tokens: int) -> lis
     if current:
         pieces.append(current)
     return pieces
+
+
+MIN_SENTENCE_CHARS = 6  # shorter pieces (「（一）」, a bare heading) say too little to embed alone
+
+
+def sentence_texts(clause: Clause) -> list[str]:
+    """The clause's sentences (split at 。；！？ within each paragraph). A one-sentence clause gives its
+    own text (the same vector, from the embedding cache), so every clause has sentence vectors."""
+    sentences = [s.strip() for paragraph in (clause.paragraphs or (clause.text,))
+                 for s in _SENTENCE_END.split(paragraph)]
+    sentences = [s for s in sentences if len(s) >= MIN_SENTENCE_CHARS]
+    return sentences

@@ -48,7 +48,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.records import Clause, Document, ParsedDocument
 from store import embeddings as emb
-from store.chunking import MAX_TOKENS, chunk_texts
+from store.chunking import MAX_TOKENS, chunk_texts, sentence_texts
 from store.docstore import Change, RecordStore, damaged, read_legacy_manifest
 from store.docstore import FILENAME as RECORDS_FILE
 from store.embcache import EmbeddingCache
@@ -70,6 +70,8 @@ POOL = 50  # candidates taken from each retriever before fusion
 ALLOWED_CACHE_SIZE = 64  # filter combinations whose document sets are kept
 ALIAS_VECTOR_WEIGHT = 0.5  # alias-term mean vector added to the question's (same Recall@5 at 0.5 and 1.0)
 RERANK_POOL = 20
+SENTENCE_WEIGHT = 0.5  # a clause's dense score: its own similarity and its best sentence's, half each
+VECTOR_TABLE_LIMIT = 50_000  # chunk vectors held in memory for exact scoring (~75 MB at 384 dimensions)
 WRITER_PREFIX = ".writer-"  # .writer-<pid>: present while that process syncs (readers then wait for it)
 
 _SYNCING: dict[Path, int] = {}  # index dirs this process is syncing (by any ClauseIndex object)
@@ -139,6 +141,7 @@ class ClauseIndex:
         self._deferred: int | None = None  # a generation whose swap waits for its writer to finish
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._term_vectors: dict[str, np.ndarray] = {}
+        self._table: VectorTable | None = None
         self._lock = threading.RLock()  # guards the serving state
         self._sync_lock = threading.Lock()  # one sync at a time in this process
         self._sync_thread: int | None = None  # the thread whose sync holds _sync_lock
@@ -149,7 +152,7 @@ class ClauseIndex:
     @classmethod
     def open(cls, index_dir: str | os.PathLike, *, embedding_model: str | None = emb.DEFAULT_MODEL,
              embeddings: Embeddings | None = None, chroma_url: str | None = None,
-             reranker_model: str | None = None, bm25_weight: float = 0.5, dense_weight: float = 0.5,
+             reranker_model: str | None = None, bm25_weight: float = 0.35, dense_weight: float = 0.65,
              create: bool = True, rebuild: bool = False, lock_timeout: float = DEFAULT_TIMEOUT_S) -> ClauseIndex:
         """Open (or create) the index in `index_dir`.
 
@@ -465,6 +468,10 @@ class ClauseIndex:
                 ids.append(f"{clause.clause_id}#{j}")
                 texts.append(piece)
                 metas.append(_chunk_metadata(document, clause, j))
+            for n, sentence in enumerate(sentence_texts(clause)):
+                ids.append(f"{clause.clause_id}#s{n}")
+                texts.append(sentence)
+                metas.append({**_chunk_metadata(document, clause, n), "unit": "sentence"})
         dimension = self._model_dimension()
         work.check_dimension(dimension, self.index_dir)
         vectors, fresh = self._embedding_cache().embed(
@@ -638,6 +645,7 @@ class ClauseIndex:
             self._query_vectors.clear()
             self._term_vectors.clear()
             self._allowed_cache.clear()
+            self._table = None
 
     # ------------------------------------------------------------------ reading
 
@@ -719,10 +727,11 @@ class ClauseIndex:
             keyword = self._keyword_for_search()
             prepared = self.prepare_query(query, region_filtered=region_neutral or "region" in norm)
             pool = max(POOL, 4 * k)
-            bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, norm, pool)
+            mask = self._row_mask(keyword, norm)
+            bm25, all_bm25 = self._bm25_candidates(keyword, prepared.terms, mask, pool)
             dense: dict[str, float] = {}
             if wd > 0 and self._manifest.has_vectors:
-                dense = self._dense_with_retry(prepared, norm, pool, bm25, all_bm25, keyword)
+                dense = self._dense_with_retry(prepared, norm, mask, pool, bm25, all_bm25, keyword)
             fused = fuse(bm25, dense, bm25_weight=wb, dense_weight=wd)
             top = fused[: max(k, RERANK_POOL) if self._reranker else k]
             records = self._records.clauses_by_id([f.clause_id for f in top])
@@ -736,51 +745,102 @@ class ClauseIndex:
         regions = {e.region for e in self._manifest.documents.values()} if self.strip_localities else ()
         return prepare(query, regions, region_filtered=region_filtered, expand_dense=self.expand_dense_query)
 
-    def _bm25_candidates(self, keyword: KeywordIndex, terms: list[str], norm: dict, pool: int):
-        scores = keyword.scores(terms)
-        if not len(scores):
-            return {}, scores
+    def _row_mask(self, keyword: KeywordIndex, norm: dict) -> np.ndarray | None:
+        """The keyword rows (clauses) the filters allow; None: all of them."""
         allowed = self._allowed_docs(norm)
         if allowed is None and keyword.fingerprint != self._manifest.fingerprint():
             allowed = set(self._manifest.documents)  # a stale index may still hold removed documents
-        mask = keyword.mask(allowed, set(norm["kind"]) if "kind" in norm else None)
+        return keyword.mask(allowed, set(norm["kind"]) if "kind" in norm else None)
+
+    def _bm25_candidates(self, keyword: KeywordIndex, terms: list[str], mask: np.ndarray | None, pool: int):
+        scores = keyword.scores(terms)
+        if not len(scores):
+            return {}, scores
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(pool, len(scores))
         rows = np.argpartition(-scores, n - 1)[:n]
         return {keyword.clause_ids[r]: float(scores[r]) for r in rows if scores[r] > 0}, scores
 
-    def _dense_candidates(self, prepared: RetrievalQuery, norm: dict, pool: int, work: dict[str, float],
-                          all_bm25: np.ndarray, keyword: KeywordIndex, bm25: dict[str, float]) -> dict[str, float]:
+    def _dense_candidates(self, prepared: RetrievalQuery, norm: dict, mask: np.ndarray | None, pool: int,
+                          work: dict[str, float], all_bm25: np.ndarray, keyword: KeywordIndex,
+                          bm25: dict[str, float]) -> dict[str, float]:
+        """Dense scores of the `pool` nearest clauses and of every keyword candidate: a clause's
+        similarity blended with its best sentence's (SENTENCE_WEIGHT).
+
+        Up to VECTOR_TABLE_LIMIT chunks the vectors are held in memory and scored exactly
+        (`VectorTable`); above it Chroma's nearest chunks give the candidates (`_dense_from_chroma`).
+        """
         vector = self._query_vector(prepared)
-        docs = self._manifest.documents
-        dense: dict[str, float] = {}
-        n_chunks = min(2 * pool, sum(e.n_chunks for e in docs.values()))
-        for clause_id, sim in self._vectors().query(vector, n_chunks, norm or None):
-            row = keyword.row_of.get(clause_id)  # None: a record a crash left behind
-            if row is not None and keyword.doc_ids[keyword.doc_idx[row]] in docs:
-                dense[clause_id] = max(sim, dense.get(clause_id, -1.0))
+        table = self._vector_table(keyword)
+        if table is not None:
+            scores = table.scores(vector)
+            if mask is not None:
+                scores = np.where(mask, scores, -np.inf)
+            n = min(pool, int(np.isfinite(scores).sum()))
+            rows = np.argpartition(-scores, n - 1)[:n] if n else []
+            dense = {keyword.clause_ids[r]: float(scores[r]) for r in rows}
+            for clause_id in work.keys() - dense.keys():
+                score = scores[keyword.row_of[clause_id]]
+                if np.isfinite(score):
+                    dense[clause_id] = float(score)
+        else:
+            dense = self._dense_from_chroma(vector, norm, pool, work, keyword)
         for clause_id in dense.keys() - work.keys():
             work[clause_id] = float(all_bm25[keyword.row_of[clause_id]]) if len(all_bm25) else 0.0
-        missing = [c for c in work if c not in dense
-                   and docs[keyword.doc_ids[keyword.doc_idx[keyword.row_of[c]]]].n_chunks]
-        for clause_id, vec in self._vectors().vectors_of(missing):
-            dense[clause_id] = max(float(vec @ vector), dense.get(clause_id, -1.0))
         bm25.update(work)  # only once the whole dense side succeeded
         return dense
 
-    def _dense_with_retry(self, prepared, norm, pool, bm25, all_bm25, keyword) -> dict[str, float]:
+    def _dense_from_chroma(self, vector: np.ndarray, norm: dict, pool: int, work: dict[str, float],
+                           keyword: KeywordIndex) -> dict[str, float]:
+        """Chroma's nearest chunks give the candidates; a candidate whose clause vector is not among them
+        has it fetched by id, and one none of whose sentences is among them gets the similarity of the
+        farthest chunk returned (its best sentence is no nearer)."""
+        docs = self._manifest.documents
+        whole: dict[str, float] = {}
+        sentence: dict[str, float] = {}
+        n_chunks = min(4 * pool, sum(e.n_chunks for e in docs.values()))
+        nearest = self._vectors().query(vector, n_chunks, norm or None)
+        for clause_id, sim, is_sentence in nearest:
+            row = keyword.row_of.get(clause_id)  # None: a record a crash left behind
+            if row is not None and keyword.doc_ids[keyword.doc_idx[row]] in docs:
+                into = sentence if is_sentence else whole
+                into[clause_id] = max(sim, into.get(clause_id, -1.0))
+        missing = [c for c in work if c not in whole
+                   and docs[keyword.doc_ids[keyword.doc_idx[keyword.row_of[c]]]].n_chunks]
+        for clause_id, vec in self._vectors().clause_vectors(missing):
+            whole[clause_id] = max(float(vec @ vector), whole.get(clause_id, -1.0))
+        farthest = nearest[-1][1] if len(nearest) == n_chunks else None  # None: every chunk was returned
+        dense = {}
+        for clause_id, sim in whole.items():
+            best = sentence.get(clause_id, farthest)
+            dense[clause_id] = sim if best is None else (1 - SENTENCE_WEIGHT) * sim + SENTENCE_WEIGHT * best
+        return dense
+
+    def _vector_table(self, keyword: KeywordIndex) -> VectorTable | None:
+        """Every chunk vector, read from the vector store once per generation and keyword index; None
+        when the index holds more than VECTOR_TABLE_LIMIT chunks."""
+        total = sum(e.n_chunks for e in self._manifest.documents.values())
+        if not total or total > VECTOR_TABLE_LIMIT:
+            return None
+        key = (self._manifest.stored_generation, keyword.fingerprint)
+        if self._table is None or self._table.key != key:
+            self._table = VectorTable.read(key, self._vectors().all_vectors(), keyword.row_of, len(keyword))
+        return self._table
+
+    def _dense_with_retry(self, prepared, norm, mask, pool, bm25, all_bm25, keyword) -> dict[str, float]:
         """Dense candidates; a Chroma failure (a stale in-memory graph after another process wrote)
         reopens the client once and retries; a second failure is a clear StoreError."""
         try:
-            return self._dense_candidates(prepared, norm, pool, dict(bm25), all_bm25, keyword, bm25)
+            return self._dense_candidates(prepared, norm, mask, pool, dict(bm25), all_bm25, keyword, bm25)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - chromadb's own error types vary by version and mode
             log.info("vector search failed (%s); reopening the vector store", exc)
             self._vectors().reopen()
+            self._table = None
             try:
-                return self._dense_candidates(prepared, norm, pool, dict(bm25), all_bm25, keyword, bm25)
+                return self._dense_candidates(prepared, norm, mask, pool, dict(bm25), all_bm25, keyword, bm25)
             except Exception as again:  # noqa: BLE001
                 where = self.chroma_url or self.index_dir / "chroma"
                 raise StoreError(f"the vector store at {where} fails ({str(again).splitlines()[0] if str(again) else type(again).__name__}); "
@@ -982,6 +1042,45 @@ class ClauseIndex:
         if self._cache is None:
             self._cache = EmbeddingCache(self.index_dir / "embeddings.sqlite", self._model_id)
         return self._cache
+
+
+@dataclass
+class VectorTable:
+    """The chunk vectors in memory: one matrix, each row's clause (its keyword-index row) and whether it
+    is one sentence of the clause or the clause itself (or a piece of a long one)."""
+
+    key: tuple
+    matrix: np.ndarray
+    whole_rows: np.ndarray  # matrix rows of clause chunks
+    whole_clauses: np.ndarray  # their keyword rows
+    sentence_rows: np.ndarray
+    sentence_clauses: np.ndarray
+    n_clauses: int
+
+    @classmethod
+    def read(cls, key: tuple, chunks: Iterable[tuple[str, np.ndarray, bool]], row_of: dict[str, int],
+             n_clauses: int) -> VectorTable:
+        vectors, clauses, sentence = [], [], []
+        for clause_id, vector, is_sentence in chunks:
+            row = row_of.get(clause_id)
+            if row is not None:  # (not a record a crash left behind)
+                vectors.append(vector)
+                clauses.append(row)
+                sentence.append(is_sentence)
+        matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), np.float32)
+        clauses_of, is_sentence = np.asarray(clauses, np.int64), np.asarray(sentence, bool)
+        whole, parts = np.flatnonzero(~is_sentence), np.flatnonzero(is_sentence)
+        return cls(key, matrix, whole, clauses_of[whole], parts, clauses_of[parts], n_clauses)
+
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        """Per keyword row: the clause's similarity blended with its best sentence's; -inf: no vector."""
+        sims = self.matrix @ vector if len(self.matrix) else np.zeros(0, np.float32)
+        whole = np.full(self.n_clauses, -np.inf, np.float32)
+        np.maximum.at(whole, self.whole_clauses, sims[self.whole_rows])
+        best = np.full(self.n_clauses, -np.inf, np.float32)
+        np.maximum.at(best, self.sentence_clauses, sims[self.sentence_rows])
+        blended = (1 - SENTENCE_WEIGHT) * whole + SENTENCE_WEIGHT * best
+        return np.where(np.isfinite(best), blended, whole)
 
 
 def _chunk_metadata(document: Document, clause: Clause, chunk: int) -> dict:

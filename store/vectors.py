@@ -21,6 +21,7 @@ process's client for a fresh one, which reads the graph from disk again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -34,6 +35,15 @@ log = logging.getLogger(__name__)
 OPEN_LOCK_FILE = "chroma.lock"
 OPEN_LOCK_TIMEOUT_S = 300.0
 LEGACY_COLLECTION = "jueding_clauses"  # the one collection every index used before index ids
+
+
+MAX_PIECES_FETCHED = 4  # pieces of a long clause read back by id (an article over 4 × 450 tokens is rare)
+
+
+def split_chunk_id(chunk_id: str) -> tuple[str, bool]:
+    """(clause_id, whether the chunk is one sentence of the clause) from "<clause_id>#<piece>"."""
+    clause_id, _, piece = chunk_id.rpartition("#")
+    return clause_id, piece.startswith("s")
 
 
 def collection_name(index_id: str) -> str:
@@ -180,26 +190,43 @@ class VectorStore:
         with _opening(self._index_dir, self._url):
             self._collection = self._open_collection()
 
-    def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, float]]:
-        """(clause_id, cosine similarity) of the `n` nearest chunks, nearest first.
+    def query(self, vector: np.ndarray, n: int, filters: dict[str, list[str]] | None) -> list[tuple[str, float, bool]]:
+        """(clause_id, cosine similarity, is a sentence) of the `n` nearest chunks, nearest first.
 
         Only ids and distances are fetched (metadata would double the time of a small query);
-        a chunk id is "<clause_id>#<piece>".
+        a chunk id is "<clause_id>#<piece>" for the clause (or a piece of a long one) and
+        "<clause_id>#s<n>" for one of its sentences.
         """
         if n <= 0:
             return []
         result = self._collection.query(
             query_embeddings=[vector], n_results=n, where=chroma_where(filters), include=["distances"])
-        return [(chunk_id.rsplit("#", 1)[0], 1.0 - float(dist))
-                for chunk_id, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+        nearest = []
+        for chunk_id, dist in zip(result["ids"][0], result["distances"][0], strict=True):
+            clause_id, sentence = split_chunk_id(chunk_id)
+            nearest.append((clause_id, 1.0 - float(dist), sentence))
+        return nearest
 
-    def vectors_of(self, clause_ids: list[str]) -> list[tuple[str, np.ndarray]]:
-        """(clause_id, vector) for every chunk of the given clauses that has a vector."""
+    def all_vectors(self, step: int = 5000) -> Iterator[tuple[str, np.ndarray, bool]]:
+        """(clause_id, vector, is a sentence) of every chunk, read in pages."""
+        offset = 0
+        while True:
+            got = self._collection.get(include=["embeddings"], limit=step, offset=offset)
+            for chunk_id, embedding in zip(got["ids"], got["embeddings"], strict=True):
+                clause_id, sentence = split_chunk_id(chunk_id)
+                yield clause_id, np.asarray(embedding, np.float32), sentence
+            if len(got["ids"]) < step:
+                return
+            offset += step
+
+    def clause_vectors(self, clause_ids: list[str]) -> list[tuple[str, np.ndarray]]:
+        """(clause_id, vector) of the whole-clause chunks (or the pieces of a long one) of these clauses."""
         if not clause_ids:
             return []
-        got = self._collection.get(where={"clause_id": {"$in": clause_ids}}, include=["embeddings"])
-        return [(chunk_id.rsplit("#", 1)[0], np.asarray(e, np.float32))
-                for chunk_id, e in zip(got["ids"], got["embeddings"], strict=True)]
+        ids = [f"{c}#{piece}" for c in clause_ids for piece in range(MAX_PIECES_FETCHED)]
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        return [(split_chunk_id(chunk_id)[0], np.asarray(embedding, np.float32))
+                for chunk_id, embedding in zip(got["ids"], got["embeddings"], strict=True)]
 
     def close(self) -> None:
         self._collection = None

@@ -9,6 +9,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.records import Clause, Document, ParsedDocument, cite_label
 from ingest.tokenize import tokenize
+from store.chunking import sentence_texts
 
 
 class FakeEmbeddings(Embeddings):
@@ -107,3 +108,8 @@ def indexed_sources(index_dir) -> dict[str, str]:
         return dict(db.execute("SELECT source_key, doc_id FROM sources"))
     finally:
         db.close()
+
+
+def vector_count(*parsed: ParsedDocument) -> int:
+    """Vectors the index holds for these documents: one per clause (they are short) and one per sentence."""
+    return sum(1 + len(sentence_texts(c)) for p in parsed for c in p.clauses)

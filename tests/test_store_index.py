@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from store_fakes import FakeEmbeddings, index_meta, indexed_doc_ids, indexed_sources, make_parsed, police_doc
+from store_fakes import (FakeEmbeddings, index_meta, indexed_doc_ids, indexed_sources, make_parsed, police_doc,
+                         vector_count)
 
 from store import ClauseIndex, DocumentNotFoundError, IndexMismatchError, IndexNotFoundError, StoreError
 from store.codec import from_lc_document, to_lc_document
@@ -37,7 +38,7 @@ def test_sync_counts_and_second_sync_costs_nothing(tmp_path, two_docs):
         stats = idx.stats(verify=True)
         assert stats["documents"] == stats["stored_documents"] == 2
         assert stats["clauses"] == stats["keyword_rows"] == 10
-        assert stats["vectors"] == stats["chroma_records"] == 10
+        assert stats["vectors"] == stats["chroma_records"] == vector_count(*two_docs) > 10
 
 
 def test_search_returns_whole_parsed_clauses_best_first(tmp_path, two_docs):
@@ -143,7 +144,7 @@ def test_changed_file_replaces_old_document_everywhere(tmp_path, two_docs):
         assert (report.added, report.replaced) == (0, 1)
         assert [e.document.doc_id for e in idx.documents()] == [changed.document.doc_id]
         stats = idx.stats(verify=True)
-        assert stats["stored_documents"] == 1 and stats["chroma_records"] == stats["vectors"] == 5
+        assert stats["stored_documents"] == 1 and stats["chroma_records"] == stats["vectors"] == vector_count(changed)
         assert all(h.clause.doc_id != old_id for h in idx.search("公安机关", k=10))
         with pytest.raises(DocumentNotFoundError):
             idx.document(old_id)
@@ -158,7 +159,7 @@ def test_remove_deletes_every_trace(tmp_path, two_docs):
         assert idx.remove(gone) == 0
         stats = idx.stats(verify=True)
         assert stats["documents"] == stats["stored_documents"] == 1
-        assert stats["chroma_records"] == 5 and stats["keyword_rows"] == 5
+        assert stats["chroma_records"] == vector_count(two_docs[0]) and stats["keyword_rows"] == 5
         assert all(h.clause.doc_id != gone for h in idx.search("数字检察建设", k=10))
     assert gone not in indexed_doc_ids(path) and "b.md" not in indexed_sources(path)
     with open_index(path) as idx:  # re-adding works after removal
@@ -172,7 +173,8 @@ def test_documents_and_clauses_in_order_and_persisted(tmp_path, two_docs):
     with open_index(path) as idx:
         entries = idx.documents()
         assert [e.document for e in entries] == [d.document for d in two_docs]
-        assert [(e.n_clauses, e.source_key, e.n_vectors) for e in entries] == [(5, "a.md", 5), (5, "b.md", 5)]
+        assert [(e.n_clauses, e.source_key, e.n_vectors) for e in entries] == [
+            (5, "a.md", vector_count(two_docs[0])), (5, "b.md", vector_count(two_docs[1]))]
         assert idx.clauses(two_docs[1].document.doc_id) == list(two_docs[1].clauses)
         assert idx.clauses() == list(two_docs[0].clauses) + list(two_docs[1].clauses)
         assert idx.document(two_docs[0].document.doc_id) == two_docs[0].document
@@ -234,7 +236,7 @@ def test_model_mismatch_names_the_rebuild_command(tmp_path, two_docs):
     with open_index(path, FakeEmbeddings(model_id="other-model"), rebuild=True) as idx:
         assert idx.is_empty and idx.embedding_model == "other-model"
         assert idx.sync([("a.md", two_docs[0])]).added == 1
-        assert idx.stats(verify=True)["chroma_records"] == 5
+        assert idx.stats(verify=True)["chroma_records"] == vector_count(two_docs[0])
 
 
 def test_schema_mismatch_and_missing_index(tmp_path, two_docs):
@@ -263,13 +265,13 @@ def test_vectors_of_an_uncommitted_batch_are_invisible_then_purged(tmp_path, two
             idx.sync([("b.md", two_docs[1])])
     with open_index(path) as idx:
         assert [e.document.doc_id for e in idx.documents()] == [two_docs[0].document.doc_id]
-        assert idx.stats(verify=True)["chroma_records"] == 5  # the stray vectors were purged on open
+        assert idx.stats(verify=True)["chroma_records"] == vector_count(two_docs[0])  # the stray vectors were purged on open
         hits = idx.search("数字检察建设", k=10)
         assert hits and all(h.clause.doc_id == two_docs[0].document.doc_id for h in hits)
         report = idx.sync([("b.md", two_docs[1])])
         assert report.added == 1 and report.embedded == 0  # vectors come from the cache
         stats = idx.stats(verify=True)
-        assert stats["chroma_records"] == stats["vectors"] == 10 and stats["stored_documents"] == 2
+        assert stats["chroma_records"] == stats["vectors"] == vector_count(*two_docs) and stats["stored_documents"] == 2
 
 
 def test_another_process_adding_documents_is_picked_up(tmp_path, two_docs):
@@ -360,3 +362,43 @@ def test_reader_keeps_its_state_while_another_process_writes(tmp_path, two_docs)
         busy.wait()
         reader.close()
         writer.close()
+
+
+def _dense_scores(idx, question):
+    return {h.clause.article: h.scores["dense"] for h in idx.search(question, k=10, bm25_weight=0, dense_weight=1)}
+
+
+def test_a_clause_scores_its_own_similarity_blended_with_its_best_sentence(tmp_path):
+    from store.chunking import sentence_texts
+    from store.index import SENTENCE_WEIGHT
+
+    long_article = ("检察机关应当加强刑事立案监督。检察机关应当加强侦查活动监督。"
+                    "检察机关应当深化未成年人检察工作，落实未成年人特殊保护。")
+    doc = make_parsed("监督", "甲省", [long_article, "公安机关应当自觉接受检察机关的法律监督。"])
+    fake = FakeEmbeddings()
+    question = "未成年人检察工作怎么做"
+    with open_index(tmp_path / "idx", fake) as idx:
+        idx.sync([("a.md", doc)])
+        got = _dense_scores(idx, question)
+    q = np.asarray(fake.embed_query(question))
+    clause = doc.clauses[0]
+    own = float(np.asarray(fake.embed_query(clause.text)) @ q)
+    best = max(float(np.asarray(fake.embed_query(s)) @ q) for s in sentence_texts(clause))
+    assert len(sentence_texts(clause)) == 3 and best > own  # one sentence says it; the article averages three topics
+    assert got[1] == pytest.approx((1 - SENTENCE_WEIGHT) * own + SENTENCE_WEIGHT * best, abs=1e-5)
+
+
+def test_the_in_memory_table_and_chroma_score_alike(tmp_path, two_docs, monkeypatch):
+    """Above VECTOR_TABLE_LIMIT chunks the nearest chunks come from Chroma; on an index small enough
+    for Chroma to return every chunk, both paths give the same scores, filters included."""
+    import store.index
+
+    with open_index(tmp_path / "idx") as idx:
+        idx.sync([("a.md", two_docs[0]), ("b.md", two_docs[1])])
+        questions = [("公安机关需配合哪些事项", None), ("数字检察建设", {"region": "乙市"}), ("经费保障", {"kind": "article"})]
+        table = [idx.search(q, k=10, filters=f) for q, f in questions]
+        monkeypatch.setattr(store.index, "VECTOR_TABLE_LIMIT", 0)
+        chroma = [idx.search(q, k=10, filters=f) for q, f in questions]
+    for a, b in zip(table, chroma, strict=True):
+        assert [h.clause.clause_id for h in a] == [h.clause.clause_id for h in b]
+        assert [h.scores["dense"] for h in a] == pytest.approx([h.scores["dense"] for h in b], abs=1e-5)
