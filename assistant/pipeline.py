@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from assistant.answerability import Decision
-from assistant.analysis import QueryPlan
+from assistant.analysis import METADATA_INTENTS, QueryPlan
 from assistant.citations import verify as verify_markers
 from assistant.errors import LLMError
 from assistant.matching import TermMatcher
@@ -74,6 +74,14 @@ def retrieve(assistant, turn: Turn) -> Turn:
 def decide(assistant, turn: Turn) -> Turn:
     """Answer or refuse, from the evidence retrieval saw (see `Assistant.decide`)."""
     decision = assistant.decide(turn.plan, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm")
+    if not decision.answerable and decision.features.get("lookup_missing") and turn.plan.intent in METADATA_INTENTS:
+        # Read as a question about the document itself, but no clause of it states such a fact: the
+        # evidence overrules the intent model (「…许可证的效力如何规定」 asks about content), and the
+        # question is judged as a search question.
+        as_search = replace(turn.plan, intent="topic")
+        second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm")
+        if second.answerable:
+            turn.plan, decision = as_search, second
     turn.decision = decision
     plan, chosen = turn.plan, turn.scope
     turn.debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,

@@ -77,6 +77,14 @@ def test_what_a_repeal_decision_repeals_is_answered_from_its_articles(mixed):
     assert sum(c.kind == "article" for c in answer.citations) >= 2
 
 
+def test_a_content_question_read_as_one_about_the_document_falls_back_to_search(mixed):
+    """The intent model reads 「…废止了要怎么办」 as a question about the document's repeal; no clause of it
+    states one, so the evidence overrules the intent and the question is answered from its articles."""
+    answer = mixed.ask("河南讨论决定重大事项的规定里，常委会的决议决定对人民政府有约束力吗，废止了要怎么办？")
+    assert not answer.refused and answer.debug["intent"] == "topic"
+    assert ("河南省人民代表大会常务委员会讨论、决定重大事项的规定", "第十四条") in cited(answer)  # 有关机关应当执行
+
+
 def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
     history = [("西藏的决定对公安机关有什么要求？", "")]
     answer = mixed.ask("它从哪天起施行？", history=history)
