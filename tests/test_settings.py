@@ -50,7 +50,7 @@ def test_values_are_read_and_converted(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_MODEL", "m")
     monkeypatch.setenv("JUEDING_LLM_TIMEOUT", "5")
     s = Settings.from_env()
-    assert (s.k, s.bm25_weight, s.dense_weight, s.llm_timeout_s) == (7, 0.0, 0.5, 5.0)
+    assert (s.k, s.bm25_weight, s.dense_weight, s.llm_timeout_s) == (7, 0.0, 0.65, 5.0)  # dense: the default
     assert s.index_dir == tmp_path / "index" and s.llm_configured
     assert Settings.from_env(k=3, index_dir=str(tmp_path / "x")).index_dir == tmp_path / "x"
 
