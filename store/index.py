@@ -1074,7 +1074,9 @@ class VectorTable:
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
         """Per keyword row: the clause's similarity blended with its best sentence's; -inf: no vector."""
-        sims = self.matrix @ vector if len(self.matrix) else np.zeros(0, np.float32)
+        # einsum, not `@`: a BLAS matrix-vector product leaves OpenBLAS threads spinning, which halves
+        # the speed of the next e5 call on a 2-core machine (bench/question_encodes.py); this takes ~0.2 ms.
+        sims = np.einsum("ij,j->i", self.matrix, vector) if len(self.matrix) else np.zeros(0, np.float32)
         whole = np.full(self.n_clauses, -np.inf, np.float32)
         np.maximum.at(whole, self.whole_clauses, sims[self.whole_rows])
         best = np.full(self.n_clauses, -np.inf, np.float32)
