@@ -826,6 +826,10 @@ class ClauseIndex:
         key = (self._manifest.stored_generation, keyword.fingerprint)
         if self._table is None or self._table.key != key:
             self._table = VectorTable.read(key, self._vectors().all_vectors(), keyword.row_of, len(keyword))
+            if len(self._table.whole_rows) and not len(self._table.sentence_rows):
+                log.warning("the index at %s has no sentence vectors (built by an earlier version): plain-language "
+                            "questions are matched less well until it is rebuilt: python -m ingest add --rebuild "
+                            "PATH... --index-dir %s", self.index_dir, self.index_dir)
         return self._table
 
     def _dense_with_retry(self, prepared, norm, mask, pool, bm25, all_bm25, keyword) -> dict[str, float]:

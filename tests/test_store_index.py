@@ -402,3 +402,17 @@ def test_the_in_memory_table_and_chroma_score_alike(tmp_path, two_docs, monkeypa
     for a, b in zip(table, chroma, strict=True):
         assert [h.clause.clause_id for h in a] == [h.clause.clause_id for h in b]
         assert [h.scores["dense"] for h in a] == pytest.approx([h.scores["dense"] for h in b], abs=1e-5)
+
+
+def test_an_index_without_sentence_vectors_still_answers_and_says_how_to_get_them(tmp_path, two_docs, monkeypatch,
+                                                                                 caplog):
+    import store.index
+
+    monkeypatch.setattr(store.index, "sentence_texts", lambda clause: [])  # as an earlier version built it
+    with open_index(tmp_path / "idx") as idx:
+        idx.sync([("a.md", two_docs[0])])
+    monkeypatch.undo()
+    with open_index(tmp_path / "idx") as idx, caplog.at_level("WARNING", logger="store.index"):
+        hits = idx.search("公安机关需配合哪些事项", k=1, bm25_weight=0, dense_weight=1)
+    assert hits[0].clause.article == 2
+    assert "no sentence vectors" in caplog.text and "--rebuild" in caplog.text
