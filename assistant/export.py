@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from assistant.render import CITE_MARKER, effective_text, fmt_date, match_citation, safe_url, split_marker
+from assistant.render import CITE_MARKER, document_facts, match_citation, safe_url, split_marker
 
 Block = tuple
 
@@ -64,13 +64,7 @@ def decision_line(doc, title: str = "", region: str = "") -> str:
     if region:
         facts.append(f"地区：{region}")
     if doc is not None:
-        if getattr(doc, "adoption_date", None):
-            facts.append(f"通过：{fmt_date(doc.adoption_date)}")
-        effective = effective_text(doc)
-        if effective:
-            facts.append(f"施行：{effective}")
-        if getattr(doc, "status", None):
-            facts.append(f"状态：{doc.status}")
+        facts.extend(f"{label}：{value}" for label, value in document_facts(doc))
         url = safe_url(getattr(doc, "source_url", None))
         facts.append(f"来源：{url}" if url else "来源：未记录")
     return f"《{title}》" + (f"（{'；'.join(facts)}）" if facts else "")

@@ -65,6 +65,20 @@ def effective_text(doc) -> str:
     return ""
 
 
+def document_facts(doc) -> list[tuple[str, str]]:
+    """(label, value) of what is known about a decision: 通过, 施行, 状态 (plain text, not escaped)."""
+    facts = []
+    if doc is not None:
+        if getattr(doc, "adoption_date", None):
+            facts.append(("通过", fmt_date(doc.adoption_date)))
+        effective = effective_text(doc)
+        if effective:
+            facts.append(("施行", effective))
+        if getattr(doc, "status", None):
+            facts.append(("状态", doc.status))
+    return facts
+
+
 # ---------------------------------------------------------------------------
 # Markdown (answer text) → HTML, raw HTML off
 
@@ -329,15 +343,8 @@ def article_of(citation, sources: Iterable) -> object | None:
 
 
 def source_card(citation, number: int, turn: int, doc, terms: tuple[list[str], list[str]], article=None) -> str:
-    meta = []
+    meta = [f"{label}：{esc(value)}" for label, value in document_facts(doc)]
     if doc is not None:
-        if getattr(doc, "adoption_date", None):
-            meta.append(f"通过：{esc(fmt_date(doc.adoption_date))}")
-        effective = effective_text(doc)
-        if effective:
-            meta.append(f"施行：{esc(effective)}")
-        if getattr(doc, "status", None):
-            meta.append(f"状态：{esc(doc.status)}")
         url = safe_url(getattr(doc, "source_url", None))
         if url:
             meta.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">来源</a>')
