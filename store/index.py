@@ -48,11 +48,11 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.records import Clause, Document, ParsedDocument
 from store import embeddings as emb
+from store.aliases import alias_terms
 from store.chunking import MAX_TOKENS, chunk_texts, sentence_texts
 from store.docstore import Change, RecordStore, damaged, read_legacy_manifest
 from store.docstore import FILENAME as RECORDS_FILE
 from store.embcache import EmbeddingCache
-from store.aliases import alias_terms
 from store.errors import DiskFullError, DocumentNotFoundError, IndexNotFoundError, StoreError
 from store.fusion import fuse
 from store.keyword import POINTER, KeywordIndex
@@ -824,12 +824,13 @@ class ClauseIndex:
         if not total or total > VECTOR_TABLE_LIMIT:
             return None
         key = (self._manifest.stored_generation, keyword.fingerprint)
-        if self._table is None or self._table.key != key:
-            self._table = VectorTable.read(key, self._vectors().all_vectors(), keyword.row_of, len(keyword))
-            if len(self._table.whole_rows) and not len(self._table.sentence_rows):
-                log.warning("the index at %s has no sentence vectors (built by an earlier version): plain-language "
-                            "questions are matched less well until it is rebuilt: python -m ingest add --rebuild "
-                            "PATH... --index-dir %s", self.index_dir, self.index_dir)
+        if self._table is not None and self._table.key == key:
+            return self._table
+        self._table = VectorTable.read(key, self._vectors().all_vectors(), keyword.row_of, len(keyword))
+        if len(self._table.whole_rows) and not len(self._table.sentence_rows):
+            log.warning("the index at %s has no sentence vectors (built by an earlier version): plain-language "
+                        "questions are matched less well until it is rebuilt: python -m ingest add --rebuild "
+                        "PATH... --index-dir %s", self.index_dir, self.index_dir)
         return self._table
 
     def _dense_with_retry(self, prepared, norm, mask, pool, bm25, all_bm25, keyword) -> dict[str, float]:
