@@ -38,7 +38,7 @@ LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the 
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
 SPECIFIC_QUESTION_RE = re.compile(r"归谁|由谁|谁来|谁负责|谁出|谁说了算|哪个部门|哪个机关|哪家|什么地方|哪里")
-QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]")
+QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]|百分之[一二三四五六七八九十百零]")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
@@ -340,8 +340,15 @@ class Assistant:
             return 0.0
         return max(matcher.score(h.clause.text) for h in hits[:3])
 
-    def evidence(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> dict[str, float]:
+    def meaning(self, plan: QueryPlan, scope: Scope, hits: list[Hit]) -> extractive.Meaning:
+        """How close each retrieved sentence is to the question in meaning (the retrieval's query vector)."""
+        return extractive.Meaning(self.index.sentence_similarities(
+            self._search_text(plan, scope), [h.clause for h in hits], region_filtered=bool(plan.regions and scope.narrowed)))
+
+    def evidence(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher,
+                 meaning: extractive.Meaning | None = None) -> dict[str, float]:
         """What retrieval saw, as the answerability model's features (see assistant/answerability.py)."""
+        meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
         searched = [h for h in hits if "lookup" not in h.scores][:3]
         dense = sorted((h.scores.get("dense") or 0.0 for h in hits if "lookup" not in h.scores), reverse=True)
         bm25 = [h.scores.get("bm25", 0.0) for h in searched]
@@ -358,7 +365,7 @@ class Assistant:
             "lookup": float(looked_up),
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
-            "figure_missing": float(self._specific_missing(plan, hits[:3], matcher)),
+            "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -367,12 +374,13 @@ class Assistant:
         }
 
     @staticmethod
-    def _specific_missing(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> bool:
+    def _specific_missing(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, meaning: extractive.Meaning) -> bool:
         """The question asks for one specific thing — a figure (多少, 几天), a party (归谁, 由谁), a place —
-        and no sentence of the best clauses states it: a figure of the asked unit next to the question's
-        words, or, for a party or place, a sentence covering at least half of what the question asks."""
+        and no sentence of the best clauses states it: a figure of the asked unit in a sentence that shares
+        the question's words or is one of the nearest to it in meaning, or, for a party or place, a
+        sentence covering at least half of what the question asks."""
         if QUANTITY_QUESTION_RE.search(plan.query):
-            return not _figure_answered(plan.query, hits, matcher)
+            return not _figure_answered(plan.query, hits, matcher, meaning)
         if SPECIFIC_QUESTION_RE.search(plan.query):
             return extractive.best_coverage(hits, matcher) < 0.5
         return False
@@ -406,13 +414,13 @@ class Assistant:
         return max(0.0, self.coverage(plan, outside, matcher) - self.coverage(plan, searched, matcher))
 
     def decide(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher, *,
-               looser: bool = False) -> Decision:
+               looser: bool = False, meaning: extractive.Meaning | None = None) -> Decision:
         """Answer or refuse. A question about the document itself (施行, 通过, 废止, 依据, 第X条) is
         answerable exactly when the lookup found the clause that states it; any other question goes
         to the calibrated answerability model."""
         if not hits:
             return Decision(False, 0.0, 0.0, {})
-        features = self.evidence(plan, scope, hits, matcher)
+        features = self.evidence(plan, scope, hits, matcher, meaning)
         if looks_up(plan):
             found = features["lookup"] > 0
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})
@@ -485,10 +493,11 @@ class Assistant:
         return Answer(text=text, citations=[], refused=True, query=plan.query, sources=tuple(sources))
 
     def _extractive_draft(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, scope: Scope,
-                          filters: dict | None) -> str | None:
+                          filters: dict | None, meaning: extractive.Meaning | None = None) -> str | None:
         """The extractive answer's Markdown with citation markers, or None when no sentence answers."""
         compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles())
+        meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
+        text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(), meaning=meaning)
         if text is not None and scope.filtered:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
         return text
@@ -515,8 +524,31 @@ class Assistant:
 
 
 FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
-                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费": "元", "金额": "元", "周": "周|日", "时间": "日|天|月|年|小时",
-                "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名"}
+                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费用": "元", "金额": "元", "周": "周|日",
+                "时间": "日|天|月|年|小时", "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名", "名": "人|名",
+                "人数": "人|名", "年龄": "岁"}
+# The unit a figure question asks in: the word the asking word governs (「多少天」「几个工作日」「多久」), or the
+# noun it asks about (「期限是多长」「金额为多少」); a 次 or 人 elsewhere in the question (次要, 人民) says nothing.
+ASKED_UNIT_RE = re.compile(r"(?:多少|几|多长)个?[十百千万亿]*(工作日|小时|个月|天|日|月|年|岁|次|倍|元|周|人|名|钱|时间)|(多久)")
+ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)[^，。？,?]{0,3}?(?:是|为|有)?(?:多少|多长|几)")
+ASKED_SHARE_RE = re.compile(r"百分之(?:多少|几)|(?:多少|几)(?:%|％|成)|(?:比例|比率|利率|税率|费率)[^，。？,?]{0,3}?(?:是|为)?(?:多少|几)")
+NUMBER = r"([0-9０-９.]+|[一二三四五六七八九十百千万亿两]+)"
+SHARE_FIGURE = r"百分之[一二三四五六七八九十百零]|[0-9０-９.]+\s*[%％]|[一二三四五六七八九十]成"
+
+
+def asked_units(query: str) -> str:
+    """The asked-for figure's units as a regex alternation; "" when the question names none."""
+    keys = [m.group(1) or m.group(2) for m in ASKED_UNIT_RE.finditer(query)]
+    keys += [m.group(1) for m in ASKED_NOUN_RE.finditer(query)]
+    return "|".join(dict.fromkeys(FIGURE_UNITS[k] for k in keys))
+
+
+def figure_pattern(query: str) -> re.Pattern | None:
+    """What a sentence must contain to state the figure asked for: a number of the asked unit (「几个工作日」
+    → N个工作日), a share (「百分之多少」「利率是多少」 → 百分之N, N%), or None when the question names neither."""
+    units, share = asked_units(query), ASKED_SHARE_RE.search(query)
+    parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
+    return re.compile("|".join(parts)) if parts else None
 
 
 def looks_up(plan: QueryPlan) -> bool:
@@ -524,16 +556,25 @@ def looks_up(plan: QueryPlan) -> bool:
     return plan.intent in METADATA_INTENTS or (plan.intent == "article" and plan.article is not None)
 
 
-def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher) -> bool:
-    """An asked-for figure is stated: a sentence in the best clauses gives a number of the asked unit
-    (「几个工作日」 wants 工作日, 「多长时间」 a duration) and shares the question's words."""
-    units = "|".join(u for key, u in FIGURE_UNITS.items() if key in query)
-    pattern = re.compile(rf"([0-9０-９]+|[一二三四五六七八九十百千万两]+)个?({units})") if units else QUANTITY_RE
-    for hit in hits:
-        for _, sentence in extractive.sentences_of(hit.clause):
-            if pattern.search(sentence) and (not matcher.words or matcher.score(sentence) >= 0.1):
-                return True
-    return False
+FIGURE_NEAREST = 3  # sentences nearest the question in meaning that may state its figure in other words
+
+
+def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher, meaning: extractive.Meaning) -> bool:
+    """An asked-for figure is stated: a sentence in the best clauses gives it and shares the question's words.
+
+    When the question names the unit or asks for a share, the figure pattern itself is specific, and one
+    of the FIGURE_NEAREST sentences nearest to the question in meaning may state it in other words
+    (「拖多久算违约」 → 「…合理期限为三个月」); a bare 「多少」 is met by any number, so its sentence must
+    share the question's words."""
+    pattern = figure_pattern(query)
+    sentences = [(hit.clause, sentence) for hit in hits for _, sentence in extractive.sentences_of(hit.clause)]
+    nearest: set[int] = set()
+    if pattern is not None:
+        by_meaning = sorted(((meaning.of(c, s), n) for n, (c, s) in enumerate(sentences)), key=lambda x: -(x[0] or -1.0))
+        nearest = {n for sim, n in by_meaning[:FIGURE_NEAREST] if sim is not None}
+    pattern = pattern or QUANTITY_RE
+    return any(pattern.search(sentence) and (not matcher.words or n in nearest or matcher.score(sentence) >= 0.1)
+               for n, (_, sentence) in enumerate(sentences))
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:

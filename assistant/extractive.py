@@ -2,8 +2,9 @@
 
 Offline and deterministic. Every bullet is verbatim source text followed by its citation marker;
 nothing is paraphrased. Entity questions keep the sentences whose subject is that body; topic
-questions keep the sentences that carry the question's terms; metadata questions (施行, 通过, 废止)
-quote the closing clause or the 题注 that states the fact.
+questions keep the sentences that carry the question's terms, or, when it is asked in other words than
+the text's, the sentences nearest to it in meaning (their vectors are in the index); metadata questions
+(施行, 通过, 废止) quote the closing clause or the 题注 that states the fact.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ CLOSE_SCORE = 0.9  # a further clause is quoted when its fused score is this clo
 # (0.7 before sentence vectors; refit on the dev sets after them, as the fused scores now lie closer together).
 RANK_RATIO = 0.85
 WEAK_COVERAGE = 0.5  # below this best sentence coverage the question is in other words than the text
+# A question in other words than the text's: sentences are judged by meaning (cosine to the question), their
+# words counting a little (COVERAGE_WEIGHT × coverage) and the clause's fused rank a little (RANK_WEIGHT ×
+# score); an article is quoted when its best sentence is within MEANING_MARGIN of the best one (dev sets).
+COVERAGE_WEIGHT = 0.05
+RANK_WEIGHT = 0.1
+MEANING_MARGIN = 0.02
+JOINT_COVERAGE = 0.5  # below this share of the question found in the best clauses together: other words
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
 DOC_RATIO = 0.5
 
@@ -219,6 +227,11 @@ def best_coverage(hits: list[Hit], matcher: TermMatcher) -> float:
     return max((matcher.score(s) for h in hits[:3] for _, s in sentences_of(h.clause)), default=0.0) if matcher.words else 0.0
 
 
+def joint_coverage(hits: list[Hit], matcher: TermMatcher) -> float:
+    """How much of the question the best clauses cover together (「队伍建设和司法改革」: two articles, one each)."""
+    return matcher.score("\n".join(h.clause.text for h in hits[:3])) if matcher.words else 0.0
+
+
 def ranked_quotes(hits: list[Hit], matcher: TermMatcher, per_document: bool = False) -> list[Quote]:
     """A question in other words than the text's: the best-ranked clauses, each its most covering paragraph.
 
@@ -245,6 +258,81 @@ def ranked_quotes(hits: list[Hit], matcher: TermMatcher, per_document: bool = Fa
         if picked:
             quotes.append(Quote(_cited_unit(clause, number), with_stem(clause, number, "".join(picked)), rank))
     return quotes
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """How close each retrieved sentence is to the question in meaning: {clause_id: {n: cosine}} over the
+    sentences of `chunking.sentence_texts`, found for the answerer's sentences by their text."""
+
+    sims: dict[str, dict[int, float]]
+
+    def __bool__(self) -> bool:
+        return bool(self.sims)
+
+    def of(self, clause: Clause, sentence: str) -> float | None:
+        own = self.sims.get(clause.clause_id)
+        if not own:
+            return None
+        core = sentence.rstrip("。；！？;")
+        for number, stored in enumerate(_stored_sentences(clause)):
+            if number in own and core and (core in stored or stored in core):
+                return own[number]
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _stored_sentences(clause: Clause) -> tuple[str, ...]:
+    from store.chunking import sentence_texts
+
+    return tuple(s.rstrip("。；！？;") for s in sentence_texts(clause))
+
+
+def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_document: bool = False) -> list[Quote]:
+    """A question in other words than the text's, judged by meaning: the articles whose best sentence is
+    within MEANING_MARGIN of the best one (of each side of a comparison), each with its paragraphs that
+    come as close. The question's words and the retrieval rank count a little (see COVERAGE_WEIGHT)."""
+    judged = []
+    for hit in hits:
+        clause = hit.clause
+        if clause.kind not in ("article", "preamble") or "lookup" in hit.scores:
+            continue
+        by_paragraph: dict[int, list[tuple[float, str]]] = {}
+        for number, sentence in sentences_of(clause):
+            sim = meaning.of(clause, sentence)
+            if sim is not None:
+                covered = matcher.score(sentence) if matcher.words else 0.0
+                by_paragraph.setdefault(number, []).append((sim + COVERAGE_WEIGHT * covered, covered, sentence))
+        if by_paragraph:
+            best = max(score for scored in by_paragraph.values() for score, _, _ in scored)
+            judged.append((best + RANK_WEIGHT * hit.score, best, hit, by_paragraph))
+    top: dict[str, float] = {}
+    for value, _, hit, _ in judged:
+        side = hit.clause.doc_id if per_document else ""
+        top[side] = max(value, top.get(side, value))
+    judged.sort(key=lambda item: -item[0])
+    quotes = []
+    for rank, (value, best, hit, by_paragraph) in enumerate(judged):
+        if value < top[hit.clause.doc_id if per_document else ""] - MEANING_MARGIN:
+            continue
+        for number, scored in by_paragraph.items():
+            if max(score for score, _, _ in scored) >= best:
+                text = with_stem(hit.clause, number, "".join(_nearest_sentences(scored, best)))
+                quotes.append(Quote(_cited_unit(hit.clause, number), text, rank + (best - value) / 10))
+    return quotes
+
+
+def _nearest_sentences(scored: list[tuple[float, float, str]], best: float) -> list[str]:
+    """A paragraph's sentences near the question in meaning (within MEANING_MARGIN of the best) or in words
+    (as topic_quotes keeps them), at most MAX_SENTENCES_PER_ARTICLE, in text order; a list's opening
+    sentence (「下列重大事项，应当…报告：」) comes with its items."""
+    top_words = max(covered for _, covered, _ in scored)
+    near = [i for i, (score, covered, _) in enumerate(scored)
+            if score >= best - MEANING_MARGIN or covered >= max(0.2, 0.6 * top_words)]
+    keep = set(sorted(near, key=lambda i: -scored[i][0])[:MAX_SENTENCES_PER_ARTICLE])
+    if scored[0][2].endswith(("：", ":")) and len(scored) > 1:
+        keep.add(0)
+    return [sentence for i, (_, _, sentence) in enumerate(scored) if i in keep]
 
 
 def article_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
@@ -409,7 +497,8 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
 
 
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
-           scope: list[str] | None = None, titles: dict[str, str] | None = None) -> str | None:
+           scope: list[str] | None = None, titles: dict[str, str] | None = None,
+           meaning: Meaning | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
     if plan.intent in ("effective", "adoption", "repeal", "basis"):
         quotes = metadata_quotes(plan, hits)
@@ -419,7 +508,9 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = entity_quotes(plan, hits, matcher) or topic_quotes(plan, hits, matcher)
     else:
         quotes = topic_quotes(plan, hits, matcher)
-        if best_coverage(hits, matcher) < WEAK_COVERAGE:  # other words than the text's: the ranking leads
+        if meaning and joint_coverage(hits, matcher) < JOINT_COVERAGE:  # other words than the text's
+            quotes = meaning_quotes(hits, matcher, meaning, plan.compare) or quotes
+        elif not meaning and best_coverage(hits, matcher) < WEAK_COVERAGE:  # (no sentence vectors) the ranking leads
             ranked = ranked_quotes(hits, matcher, plan.compare)
             have = {q.clause.article_key for q in ranked}
             quotes = ranked + [q for q in quotes if q.clause.article_key not in have]

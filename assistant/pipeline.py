@@ -39,6 +39,7 @@ class Turn:
     scope: object | None = None  # assistant.api.Scope
     matcher: TermMatcher | None = None
     hits: list[Hit] = field(default_factory=list)
+    meaning: object | None = None  # assistant.extractive.Meaning: how near each retrieved sentence is
     decision: Decision | None = None
     draft: str | None = None  # the answer's Markdown with citation markers, not yet verified
     notice: str | None = None
@@ -68,18 +69,21 @@ def scope(assistant, turn: Turn) -> Turn:
 
 def retrieve(assistant, turn: Turn) -> Turn:
     turn.hits = assistant._retrieve(turn.plan, turn.scope, max(turn.k, ANSWER_K))
+    turn.meaning = assistant.meaning(turn.plan, turn.scope, turn.hits)
     return turn
 
 
 def decide(assistant, turn: Turn) -> Turn:
     """Answer or refuse, from the evidence retrieval saw (see `Assistant.decide`)."""
-    decision = assistant.decide(turn.plan, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm")
+    decision = assistant.decide(turn.plan, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
+                                meaning=turn.meaning)
     if not decision.answerable and decision.features.get("lookup_missing") and turn.plan.intent in METADATA_INTENTS:
         # Read as a question about the document itself, but no clause of it states such a fact: the
         # evidence overrules the intent model (「…许可证的效力如何规定」 asks about content), and the
         # question is judged as a search question.
         as_search = replace(turn.plan, intent="topic")
-        second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm")
+        second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
+                                  meaning=turn.meaning)
         if second.answerable:
             turn.plan, decision = as_search, second
     turn.decision = decision
@@ -118,7 +122,8 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
             log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
             turn.notice = f"大模型服务不可用（{exc.reason}），以下为摘录式回答。"
             turn.answer_mode = "extractive-fallback"
-    turn.draft = assistant._extractive_draft(turn.plan, turn.hits, turn.matcher, turn.scope, turn.filters)
+    turn.draft = assistant._extractive_draft(turn.plan, turn.hits, turn.matcher, turn.scope, turn.filters,
+                                             turn.meaning)
     if turn.draft is None:
         turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters)
 

@@ -60,7 +60,7 @@ from store.lock import DEFAULT_TIMEOUT_S, WriteLock, pid_alive
 from store.manifest import SCHEMA_VERSION, DocEntry, Manifest
 from store.query import RetrievalQuery, prepare
 from store.records import DocumentEntry, Hit, SyncReport
-from store.vectors import FILTER_KEYS, VectorStore, collection_name
+from store.vectors import FILTER_KEYS, VectorStore, collection_name, sentence_number, split_chunk_id
 
 log = logging.getLogger(__name__)
 
@@ -740,6 +740,27 @@ class ClauseIndex:
                 hits = self._rerank(query, hits)
             return hits[:k]
 
+    def sentence_similarities(self, query: str, clauses: list[Clause], *,
+                              region_filtered: bool = False) -> dict[str, dict[int, float]]:
+        """{clause_id: {n: similarity of the question to the clause's n-th sentence}} (the sentences of
+        `chunking.sentence_texts`), with the query vector `search` used for the same arguments (no
+        second model call). Empty for a keyword-only index or one built without sentence vectors."""
+        with self._lock:
+            self._maybe_reload()
+            if not clauses or not self._manifest.has_vectors:
+                return {}
+            keyword = self._keyword_for_search()
+            vector = self._query_vector(self.prepare_query(query, region_filtered=region_filtered))
+            table = self._vector_table(keyword)
+            if table is not None:
+                rows = {keyword.row_of[c.clause_id]: c.clause_id for c in clauses if c.clause_id in keyword.row_of}
+                return {rows[row]: sims for row, sims in table.sentence_similarities(vector, rows).items()}
+            out: dict[str, dict[int, float]] = {}
+            counts = {c.clause_id: len(sentence_texts(c)) for c in clauses}
+            for clause_id, number, sentence_vector in self._vectors().sentence_vectors(counts):
+                out.setdefault(clause_id, {})[number] = float(sentence_vector @ vector)
+            return out
+
     def prepare_query(self, query: str, *, region_filtered: bool = False) -> RetrievalQuery:
         """The keyword terms and dense text `search` uses for `query` (for display and debugging)."""
         regions = {e.region for e in self._manifest.documents.values()} if self.strip_localities else ()
@@ -1060,22 +1081,24 @@ class VectorTable:
     whole_clauses: np.ndarray  # their keyword rows
     sentence_rows: np.ndarray
     sentence_clauses: np.ndarray
+    sentence_numbers: np.ndarray  # n of each sentence row ("<clause_id>#s<n>")
     n_clauses: int
 
     @classmethod
-    def read(cls, key: tuple, chunks: Iterable[tuple[str, np.ndarray, bool]], row_of: dict[str, int],
+    def read(cls, key: tuple, chunks: Iterable[tuple[str, np.ndarray]], row_of: dict[str, int],
              n_clauses: int) -> VectorTable:
-        vectors, clauses, sentence = [], [], []
-        for clause_id, vector, is_sentence in chunks:
-            row = row_of.get(clause_id)
+        vectors, clauses, numbers = [], [], []
+        for chunk_id, vector in chunks:
+            row = row_of.get(split_chunk_id(chunk_id)[0])
             if row is not None:  # (not a record a crash left behind)
                 vectors.append(vector)
                 clauses.append(row)
-                sentence.append(is_sentence)
+                number = sentence_number(chunk_id)
+                numbers.append(-1 if number is None else number)
         matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), np.float32)
-        clauses_of, is_sentence = np.asarray(clauses, np.int64), np.asarray(sentence, bool)
-        whole, parts = np.flatnonzero(~is_sentence), np.flatnonzero(is_sentence)
-        return cls(key, matrix, whole, clauses_of[whole], parts, clauses_of[parts], n_clauses)
+        clauses_of, numbers = np.asarray(clauses, np.int64), np.asarray(numbers, np.int64)
+        whole, parts = np.flatnonzero(numbers < 0), np.flatnonzero(numbers >= 0)
+        return cls(key, matrix, whole, clauses_of[whole], parts, clauses_of[parts], numbers[parts], n_clauses)
 
     def scores(self, vector: np.ndarray) -> np.ndarray:
         """Per keyword row: the clause's similarity blended with its best sentence's; -inf: no vector."""
@@ -1088,6 +1111,17 @@ class VectorTable:
         np.maximum.at(best, self.sentence_clauses, sims[self.sentence_rows])
         blended = (1 - SENTENCE_WEIGHT) * whole + SENTENCE_WEIGHT * best
         return np.where(np.isfinite(best), blended, whole)
+
+    def sentence_similarities(self, vector: np.ndarray, rows: Iterable[int]) -> dict[int, dict[int, float]]:
+        """{keyword row: {sentence n: cosine similarity}} for the sentences of these clauses."""
+        chosen = np.flatnonzero(np.isin(self.sentence_clauses, np.fromiter(rows, np.int64)))
+        if not len(chosen):
+            return {}
+        sims = np.einsum("ij,j->i", self.matrix[self.sentence_rows[chosen]], vector)
+        out: dict[int, dict[int, float]] = {}
+        for row, number, sim in zip(self.sentence_clauses[chosen], self.sentence_numbers[chosen], sims, strict=True):
+            out.setdefault(int(row), {})[int(number)] = float(sim)
+        return out
 
 
 def _chunk_metadata(document: Document, clause: Clause, chunk: int) -> dict:

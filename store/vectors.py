@@ -46,6 +46,12 @@ def split_chunk_id(chunk_id: str) -> tuple[str, bool]:
     return clause_id, piece.startswith("s")
 
 
+def sentence_number(chunk_id: str) -> int | None:
+    """n of "<clause_id>#s<n>" (the clause's n-th sentence in `chunking.sentence_texts`); None: not a sentence."""
+    piece = chunk_id.rpartition("#")[2]
+    return int(piece[1:]) if piece.startswith("s") and piece[1:].isdigit() else None
+
+
 def collection_name(index_id: str) -> str:
     return f"jueding-{index_id}"
 FILTER_KEYS = ("region", "doc_id", "kind", "status", "doc_type")
@@ -207,14 +213,13 @@ class VectorStore:
             nearest.append((clause_id, 1.0 - float(dist), sentence))
         return nearest
 
-    def all_vectors(self, step: int = 5000) -> Iterator[tuple[str, np.ndarray, bool]]:
-        """(clause_id, vector, is a sentence) of every chunk, read in pages."""
+    def all_vectors(self, step: int = 5000) -> Iterator[tuple[str, np.ndarray]]:
+        """(chunk id, vector) of every chunk, read in pages."""
         offset = 0
         while True:
             got = self._collection.get(include=["embeddings"], limit=step, offset=offset)
             for chunk_id, embedding in zip(got["ids"], got["embeddings"], strict=True):
-                clause_id, sentence = split_chunk_id(chunk_id)
-                yield clause_id, np.asarray(embedding, np.float32), sentence
+                yield chunk_id, np.asarray(embedding, np.float32)
             if len(got["ids"]) < step:
                 return
             offset += step
@@ -226,6 +231,15 @@ class VectorStore:
         ids = [f"{c}#{piece}" for c in clause_ids for piece in range(MAX_PIECES_FETCHED)]
         got = self._collection.get(ids=ids, include=["embeddings"])
         return [(split_chunk_id(chunk_id)[0], np.asarray(embedding, np.float32))
+                for chunk_id, embedding in zip(got["ids"], got["embeddings"], strict=True)]
+
+    def sentence_vectors(self, counts: dict[str, int]) -> list[tuple[str, int, np.ndarray]]:
+        """(clause_id, n, vector) of the sentence chunks of these clauses ({clause_id: number of sentences})."""
+        ids = [f"{c}#s{n}" for c, count in counts.items() for n in range(count)]
+        if not ids:
+            return []
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        return [(split_chunk_id(chunk_id)[0], sentence_number(chunk_id), np.asarray(embedding, np.float32))
                 for chunk_id, embedding in zip(got["ids"], got["embeddings"], strict=True)]
 
     def close(self) -> None:

@@ -125,6 +125,23 @@ def test_an_asked_for_figure_that_is_stated_is_answered(mixed):
     assert "12元" in answer.text
 
 
+def test_a_figure_stated_in_other_words_than_the_question_is_answered(mixed):
+    """No word of the question is in the sentence that gives the figure; it is the nearest in meaning."""
+    answer = mixed.ask("有人在铁路上被火车撞了，如果铁路公司只负次要责任，最多赔多少？")
+    assert not answer.refused
+    assert "百分之四十至百分之十" in answer.text
+    assert any("铁路运输人身损害" in c.doc_title and c.article == 5 for c in answer.citations)
+
+
+def test_the_asked_unit_is_the_word_the_question_word_governs():
+    from assistant.api import asked_units
+
+    assert asked_units("如果铁路公司只负次要责任，最多赔多少？") == ""  # 次 of 次要 asks for no count
+    assert asked_units("人民政府应当在几个工作日内答复？") == "工作日"
+    assert set(asked_units("审查起诉的办案期限是多长时间？").split("|")) >= {"日", "月"}
+    assert asked_units("检察官多少岁退休？") == "岁"
+
+
 @pytest.mark.parametrize("question", ["网约车司机的社保怎么交？", "离婚后孩子的抚养权归谁？"])
 def test_a_topic_no_decision_addresses_is_refused(mixed, question):
     assert mixed.ask(question).refused
@@ -163,6 +180,13 @@ def test_a_list_item_is_quoted_with_the_stem_that_says_who_acts(mixed):
     assert not answer.refused
     line = next(line for line in answer.text.splitlines() if "预算执行情况" in line)
     assert "下列重大事项，应当向省人大常委会报告" in line
+
+
+def test_a_question_in_everyday_words_quotes_the_provision_nearest_in_meaning(mixed):
+    answer = mixed.ask("在北京，单位不肯配合防疫检查会怎么样？")
+    assert not answer.refused
+    assert answer.citations
+    assert all("依法防控新型冠状病毒" in c.doc_title and c.article == 5 for c in answer.citations)  # 阻碍…执行职务的
 
 
 def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed):

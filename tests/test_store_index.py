@@ -404,6 +404,40 @@ def test_the_in_memory_table_and_chroma_score_alike(tmp_path, two_docs, monkeypa
         assert [h.scores["dense"] for h in a] == pytest.approx([h.scores["dense"] for h in b], abs=1e-5)
 
 
+def test_sentence_similarities_score_each_sentence_alike_on_both_paths(tmp_path, monkeypatch):
+    """The answerer reads how near each retrieved sentence is to the question: keyed by the sentence's place
+    in sentence_texts, the same from the in-memory table and from Chroma, and with no second model call."""
+    import store.index
+    from store.chunking import sentence_texts
+
+    long_article = ("检察机关应当加强刑事立案监督。检察机关应当加强侦查活动监督。"
+                    "检察机关应当深化未成年人检察工作，落实未成年人特殊保护。")
+    doc = make_parsed("监督", "甲省", [long_article, "公安机关应当自觉接受检察机关的法律监督。"])
+    fake = FakeEmbeddings()
+    queries: list[str] = []
+    embed_query = fake.embed_query
+    monkeypatch.setattr(fake, "embed_query", lambda text: queries.append(text) or embed_query(text))
+    question = "未成年人检察工作怎么做"
+    with open_index(tmp_path / "idx", fake) as idx:
+        idx.sync([("a.md", doc)])
+        hits = idx.search(question, k=2)
+        assert question in queries
+        queries.clear()
+        table = idx.sentence_similarities(question, [h.clause for h in hits])
+        assert queries == []  # the search's query vector, reused
+        monkeypatch.setattr(store.index, "VECTOR_TABLE_LIMIT", 0)
+        idx._table = None
+        chroma = idx.sentence_similarities(question, [h.clause for h in hits])
+    q = np.asarray(embed_query(question))
+    for hit in hits:
+        sentences = sentence_texts(hit.clause)
+        expected = {n: float(np.asarray(embed_query(s)) @ q) for n, s in enumerate(sentences)}
+        assert table[hit.clause.clause_id] == pytest.approx(expected, abs=1e-5)
+        assert chroma[hit.clause.clause_id] == pytest.approx(expected, abs=1e-5)
+    first = doc.clauses[0].clause_id
+    assert max(table[first], key=table[first].get) == 2  # the sentence about 未成年人
+
+
 def test_an_index_without_sentence_vectors_still_answers_and_says_how_to_get_them(tmp_path, two_docs, monkeypatch,
                                                                                  caplog):
     import store.index
