@@ -39,6 +39,7 @@ WEAK_COVERAGE = 0.5  # below this best sentence coverage the question is in othe
 COVERAGE_WEIGHT = 0.05
 RANK_WEIGHT = 0.1
 MEANING_MARGIN = 0.02
+BODY_EVERYWHERE = 0.67  # share of the retrieved articles in which the asked-about body acts
 JOINT_COVERAGE = 0.5  # below this share of the question found in the best clauses together: other words
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
 DOC_RATIO = 0.5
@@ -183,6 +184,14 @@ def entity_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None 
             if best > 0:
                 quotes = [q for s, q in scored if s >= 0.6 * best]
     return quotes
+
+
+def body_everywhere(plan: QueryPlan, hits: list[Hit]) -> bool:
+    """The asked-about body acts in nearly every retrieved article (人大常委会 in its own rules): that it acts
+    tells no article from another, so the question is answered as a topic question."""
+    articles = {h.clause.article_key for h in hits if h.clause.kind == "article" and "lookup" not in h.scores}
+    acting = {q.clause.article_key for q in entity_quotes(plan, hits)}
+    return len(articles) >= 3 and len(acting & articles) >= BODY_EVERYWHERE * len(articles)
 
 
 def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list[Quote]:
@@ -504,7 +513,7 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "article":
         quotes = article_quotes(plan, hits) or topic_quotes(plan, hits, matcher)
-    elif plan.intent == "entity":
+    elif plan.intent == "entity" and not body_everywhere(plan, hits):
         quotes = entity_quotes(plan, hits, matcher) or topic_quotes(plan, hits, matcher)
     else:
         quotes = topic_quotes(plan, hits, matcher)

@@ -106,6 +106,19 @@ def test_standing_committee_as_subject_of_every_article_does_not_quote_everythin
     assert titles(answer) == {"山东省人民代表大会常务委员会讨论决定重大事项的规定"}
 
 
+def test_a_body_acting_in_every_retrieved_article_does_not_choose_the_articles(mixed):
+    """人大常委会 acts in nearly every article of its own rules, 公安机关 in a few of the 西藏 decision's."""
+    from assistant.extractive import body_everywhere
+
+    def everywhere(question):
+        plan = mixed.plan(question, [])
+        assert plan.intent == "entity"
+        return body_everywhere(plan, mixed._retrieve(plan, mixed.scope(plan, None), 6))
+
+    assert everywhere("山东讨论决定重大事项的规定中，省人大常委会应当做哪些工作？")
+    assert not everywhere("西藏的决定里公安机关应当做哪些工作？")
+
+
 # 2. The refusal gate --------------------------------------------------------------------------------
 
 def test_a_plain_language_question_is_answered_from_the_top_ranked_provision(mixed):
