@@ -244,15 +244,20 @@ class Assistant:
         return stripped if len(stripped) >= 2 else plan.query
 
     def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
-        """The sides of a compare question: each named document, else each named region's documents."""
+        """The sides of a compare question: each named document, and each region in scope none of whose
+        documents is named (「河南、山东和济南的…」 with two titles matched: 济南's one document is the third)."""
         if not plan.compare or len(scope.doc_ids) < 2:
             return []
-        if len(scope.named) > 1:
-            return [[d] for d in scope.named]
         docs = self._docs()
         by_region: dict[str, list[str]] = {}
         for d in scope.doc_ids:
             by_region.setdefault(docs[d].region, []).append(d)
+        named = [d for d in scope.named if d in scope.doc_ids]
+        if named:
+            covered = {docs[d].region for d in named}
+            sides = [[d] for d in named] + [ds for region, ds in by_region.items() if region not in covered]
+            if len(sides) > 1:
+                return sides
         if len(by_region) > 1 and len(by_region) <= 6:
             return list(by_region.values())
         return [[d] for d in scope.doc_ids] if len(scope.doc_ids) <= 4 else []

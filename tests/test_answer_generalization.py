@@ -216,6 +216,24 @@ def test_a_numbered_effective_article_is_read(mixed):
 
 # 5. Compare ----------------------------------------------------------------------------------------
 
+def test_two_documents_each_said_as_a_name_are_both_named(mixed):
+    """「机构改革决定」 has more distinctive title words than 「预算审查监督决定」; both are names (each ends
+    in 决定), so both documents are in scope, not just the one with more evidence."""
+    plan = mixed.plan("北京的机构改革决定和预算审查监督决定，对市人民政府各有什么要求？", [])
+    named = {mixed._docs()[d].title for d in mixed.scope(plan, None).named}
+    assert named == {"北京市人民代表大会常务委员会关于市人民政府机构改革涉及地方性法规规定的行政机关职责调整问题的决定",
+                     "北京市人民代表大会常务委员会关于加强市级预算审查监督的决定"}
+
+
+def test_a_compared_region_whose_document_is_not_named_keeps_its_side(mixed):
+    plan = mixed.plan("北京的机构改革决定、预算审查监督决定和西藏的决定，对人民政府的要求有什么不同？", [])
+    sides = mixed._compared(plan, mixed.scope(plan, None))
+    docs = mixed._docs()
+    assert sorted(docs[side[0]].region for side in sides) == ["北京市", "北京市", "西藏自治区"]
+    answer = mixed.ask("北京的机构改革决定、预算审查监督决定和西藏的决定，对人民政府的要求有什么不同？")
+    assert "西藏自治区" in {c.region for c in answer.citations}
+
+
 def test_compare_states_what_differs_with_each_side_cited(mixed):
     answer = mixed.ask("北京耕地占用税和环境保护税这两个税额决定有什么区别？")
     assert not answer.refused
