@@ -24,7 +24,7 @@ BOILERPLATE = re.compile(
 )
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
-MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (a 3-character phrase)
+MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (and one 3-character phrase)
 
 
 def short_region(region: str) -> str:
@@ -55,7 +55,8 @@ class DocumentTable:
     def __init__(self, documents: dict[str, Document]):
         self.documents = documents
         self._order = sorted(documents, key=lambda d: (documents[d].region or "", documents[d].title, d))
-        self._cores = {d: set(tokenize(title_core(documents[d]))) for d in self._order}
+        self._core_texts = {d: title_core(documents[d]) for d in self._order}
+        self._cores = {d: set(tokenize(core)) for d, core in self._core_texts.items()}
         df = Counter(b for bigrams in self._cores.values() for b in bigrams)
         n = max(1, len(documents))
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
@@ -78,7 +79,8 @@ class DocumentTable:
         matched = {d: [b for b in self._cores[d] & asked if b in idf] for d in pool}
         mass = {d: sum(idf[b] for b in matched[d]) for d in pool}
         best = max(mass.values(), default=0.0)
-        qualified = [d for d in pool if len(matched[d]) >= MIN_NAMED_BIGRAMS]
+        qualified = [d for d in pool if len(matched[d]) >= MIN_NAMED_BIGRAMS
+                     and _shares_phrase(text, self._core_texts[d], idf)]
         if not qualified:
             return NamedDocuments((), best)
         top = max(mass[d] for d in qualified)
@@ -146,6 +148,13 @@ def plain_short_title(title: str, region: str | None, doc_type: str | None) -> s
     """《西藏…决定》: the region (or the title's first characters) and the document type."""
     head = short_region(region) if region and region != "全国" else title[:6]
     return f"{head}…{doc_type or title[-2:]}"
+
+
+def _shares_phrase(text: str, core: str, distinctive: dict[str, float]) -> bool:
+    """The text says a 3-character phrase of the title core with a distinctive bigram in it: 「营商环境、保护
+    民营企业」 shares the bigrams 环境 and 保护 with 「生态环境保护」 but not a phrase of it."""
+    return any(text[i:i + 3] in core and (text[i:i + 2] in distinctive or text[i + 1:i + 3] in distinctive)
+               for i in range(len(text) - 2))
 
 
 NAME_WINDOW = 12  # characters before a document type word that may hold the name it ends

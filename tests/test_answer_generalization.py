@@ -225,6 +225,15 @@ def test_two_documents_each_said_as_a_name_are_both_named(mixed):
                      "北京市人民代表大会常务委员会关于加强市级预算审查监督的决定"}
 
 
+def test_title_bigrams_scattered_over_the_question_name_no_document(mixed):
+    """环境 (of 生态环境) and 保护 (of 文物保护) are both in 「…环境保护税…」; the question says no phrase of it."""
+    question = "检察机关在生态环境和文物保护方面有什么规定？"
+    assert mixed.scope(mixed.plan(question, []), None).named == ()
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert all("检察" in c.doc_title for c in answer.citations)
+
+
 def test_a_compared_region_whose_document_is_not_named_keeps_its_side(mixed):
     plan = mixed.plan("北京的机构改革决定、预算审查监督决定和西藏的决定，对人民政府的要求有什么不同？", [])
     sides = mixed._compared(plan, mixed.scope(plan, None))
