@@ -283,6 +283,10 @@ class Assistant:
             front.extend(Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in picked)
         return front
 
+    def article_in_scope(self, article: int, scope: Scope) -> bool:
+        """Some document in scope has an article with this number (「民法典第八百五十条」: none does)."""
+        return any(c.kind == "article" and c.article == article for d in scope.doc_ids for c in self.index.clauses(d))
+
     @staticmethod
     def _preference(plan: QueryPlan) -> Callable[[Clause], bool] | None:
         """Entity questions: clauses that address the asked-about body (its duties) rank first."""

@@ -77,11 +77,15 @@ def decide(assistant, turn: Turn) -> Turn:
     """Answer or refuse, from the evidence retrieval saw (see `Assistant.decide`)."""
     decision = assistant.decide(turn.plan, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
                                 meaning=turn.meaning)
-    if not decision.answerable and decision.features.get("lookup_missing") and turn.plan.intent in METADATA_INTENTS:
+    plan = turn.plan
+    missing = not decision.answerable and decision.features.get("lookup_missing")
+    other_law = missing and plan.intent == "article" and not assistant.article_in_scope(plan.article, turn.scope)
+    if missing and (plan.intent in METADATA_INTENTS or other_law):
         # Read as a question about the document itself, but no clause of it states such a fact: the
         # evidence overrules the intent model (「…许可证的效力如何规定」 asks about content), and the
-        # question is judged as a search question.
-        as_search = replace(turn.plan, intent="topic")
+        # question is judged as a search question. So is an article number no document in scope has
+        # (「民法典第八百五十条所称…如何界定」: another law's article, quoted by the decision).
+        as_search = replace(plan, intent="topic", article=None if other_law else plan.article)
         second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
                                   meaning=turn.meaning)
         if second.answerable:

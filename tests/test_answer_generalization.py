@@ -298,6 +298,14 @@ def test_an_article_number_without_a_document_is_not_guessed(mixed):
     assert answer.refused and not answer.citations
 
 
+def test_an_article_number_the_document_does_not_have_is_searched_as_a_quoted_one(mixed):
+    """The amendment decision has no 第十二条; it quotes the amended 规定's (「将第十二条修改为…」)."""
+    answer = mixed.ask("食品药品纠纷规定的修改决定里，原规定第十二条被改成了什么？")
+    assert not answer.refused
+    assert "食品检验机构故意出具虚假检验报告" in answer.text
+    assert all("食品药品纠纷" in c.doc_title and c.article != 12 for c in answer.citations)
+
+
 def test_an_article_of_a_decision_named_in_full_is_looked_up(mixed):
     answer = mixed.ask("《北京市人民代表大会常务委员会关于废止部分地方性法规的决定》第二条是怎么规定的？")
     assert cited(answer) == {("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "第二条")}
