@@ -45,6 +45,12 @@ class QueryPlan:
     intent_probabilities: dict = field(default_factory=dict, compare=False)
     refers_to_previous: bool = False  # a follow-up whose subject is the document discussed before
 
+    @property
+    def own_words(self) -> str:
+        """What this turn itself asks: a follow-up's words without the earlier question appended (「水污染物
+        （北京应税大气污染物的…是多少？）」 → 水污染物); the query itself otherwise."""
+        return own_words(self.query) if self.refers_to_previous else self.query
+
 
 @lru_cache(maxsize=1)
 def entity_table() -> dict[str, dict[str, list[str]]]:
@@ -141,6 +147,10 @@ def _is_object(text: str, form: str) -> bool:
             for marker in OBJECT_MARKERS) for i in starts)
 
 
+def own_words(rewritten: str) -> str:
+    return re.sub(r"（[^（）]*）$", "", rewritten).strip()
+
+
 def asked_article(query: str) -> int | None:
     match = ARTICLE_RE.search(query)
     if not match:
@@ -156,7 +166,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     regions = regions or []
     history = [(q, a) for q, a in (history or [])]
     query, refers = rewrite_followup(question, history, regions)
-    own = re.sub(r"（[^（）]*）$", "", query) if refers else query  # the follow-up's own words decide its intent
+    own = own_words(query) if refers else query  # the follow-up's own words decide its intent
     asked = unnamed(own) if unnamed else own
     guess = classify(asked if len(asked) >= 4 else own)
     intent = guess.label

@@ -233,15 +233,17 @@ class Assistant:
         return front + [h for h in hits if h.clause.clause_id not in seen]
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
-        """The query without the words that name the documents in scope (they say where, not what)."""
+        """The query without the words that name the documents in scope (they say where, not what). A
+        follow-up searches with its own words: the earlier question chose the scope, not the topic."""
+        query = plan.own_words if len(plan.own_words) >= 2 else plan.query
         naming = self.table().title_words(scope.named) if scope.named else ""
-        stripped = strip_runs(plan.query, naming).strip() if naming else plan.query
+        stripped = strip_runs(query, naming).strip() if naming else query
         if scope.narrowed and (scope.named or plan.regions) and plan.intent not in METADATA_INTENTS:  # 「呼和浩特的决定对…」
             docs = self._docs()
             for kind in {docs[d].doc_type for d in scope.doc_ids if d in docs and docs[d].doc_type}:
                 stripped = stripped.replace(kind, " ")
         stripped = stripped.strip()
-        return stripped if len(stripped) >= 2 else plan.query
+        return stripped if len(stripped) >= 2 else query
 
     def _compared(self, plan: QueryPlan, scope: Scope) -> list[list[str]]:
         """The sides of a compare question: each named document, and each region in scope none of whose

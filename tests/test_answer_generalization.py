@@ -93,6 +93,14 @@ def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
     assert "2024年8月1日" in answer.text
 
 
+def test_a_follow_up_searches_with_its_own_words_in_the_document_discussed(mixed):
+    """The earlier question chose the document; its topic (公益诉讼) is not what the follow-up asks."""
+    answer = mixed.ask("那对虚假诉讼呢？", history=[("山东的检察监督决议对公益诉讼有什么规定？", "")])
+    assert not answer.refused
+    assert cited(answer) == {("山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议", "第三条")}
+    assert "虚假诉讼" in answer.text
+
+
 def test_article_number_follow_up_is_an_article_lookup(mixed):
     history = [("呼和浩特的决定对审判机关有什么要求？", "")]
     answer = mixed.ask("第十三条呢？", history=history)
