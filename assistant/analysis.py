@@ -44,6 +44,7 @@ class QueryPlan:
     intent_confidence: float = 1.0  # the intent model's probability of `intent`
     intent_probabilities: dict = field(default_factory=dict, compare=False)
     refers_to_previous: bool = False  # a follow-up whose subject is the document discussed before
+    also: tuple[str, ...] = ()  # further facts about the document asked with `intent` (「通过时间和施行时间」)
 
     @property
     def own_words(self) -> str:
@@ -147,6 +148,19 @@ def _is_object(text: str, form: str) -> bool:
             for marker in OBJECT_MARKERS) for i in starts)
 
 
+ALSO_ASKED_RATIO = 0.75  # a second fact about the document is asked when the model finds it nearly as likely
+
+
+def asked_facts(probabilities: dict[str, float]) -> tuple[str, ...]:
+    """The facts about the document asked besides the likeliest one: 「通过时间和施行时间有什么不同」 splits
+    the model's belief between adoption and effective, and asks for both."""
+    ranked = sorted(((p, k) for k, p in probabilities.items() if k in METADATA_INTENTS), reverse=True)
+    if not ranked:
+        return ()
+    top = ranked[0][0]
+    return tuple(k for p, k in ranked[1:] if p >= ALSO_ASKED_RATIO * top)
+
+
 def own_words(rewritten: str) -> str:
     return re.sub(r"（[^（）]*）$", "", rewritten).strip()
 
@@ -174,8 +188,9 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     if entity == "检察机关" or (form and _is_object(own, form)):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
-    if intent in METADATA_INTENTS and guess.confidence < METADATA_MIN_CONFIDENCE:
-        intent = "topic"  # a question about the document itself must say so clearly; a weak guess searches
+    also = asked_facts(guess.probabilities) if intent in METADATA_INTENTS else ()
+    if intent in METADATA_INTENTS and guess.confidence + sum(guess.probabilities[k] for k in also) < METADATA_MIN_CONFIDENCE:
+        intent, also = "topic", ()  # a question about the document itself must say so clearly; a weak guess searches
     if intent == "entity" and not entity:
         intent = "topic"
     elif entity and intent == "topic" and guess.probabilities.get("entity", 0.0) >= 0.5 * guess.confidence:
@@ -202,4 +217,5 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent_confidence=guess.confidence,
         intent_probabilities=guess.probabilities,
         refers_to_previous=refers,
+        also=also if intent in METADATA_INTENTS else (),
     )

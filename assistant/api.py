@@ -281,7 +281,7 @@ class Assistant:
             if plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
                 picked = [c for c in clauses if c.kind == "article" and c.article == plan.article][:1]
             else:
-                picked = metadata_clauses(plan.intent, clauses)
+                picked = list(dict.fromkeys(c for kind in (plan.intent, *plan.also) for c in metadata_clauses(kind, clauses)))
             front.extend(Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in picked)
         return front
 

@@ -356,16 +356,23 @@ def article_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     return quotes
 
 
+FACT_CLAUSE = {"adoption": "note", "basis": "preamble", "effective": "closing", "repeal": "closing"}
+FACT_WORDS = {"effective": ("施行", "生效"), "repeal": ("废止", "失效", "停止执行"), "adoption": ("通过",)}
+
+
 def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     """The closing clause (施行, 废止) or the 题注 (通过) of each decision in scope."""
-    wanted = {"adoption": "note", "basis": "preamble"}.get(plan.intent, "closing")
+    kinds = (plan.intent, *plan.also)
     quotes = []
     for rank, hit in enumerate(hits):
         clause = hit.clause
-        if "lookup" not in hit.scores and clause.kind != wanted:
+        if "lookup" not in hit.scores and clause.kind not in {FACT_CLAUSE[k] for k in kinds}:
             continue
         sentences = [s for _, s in sentences_of(clause)]
-        if plan.intent == "effective":
+        if plan.also:  # several facts asked: the sentences that state one of them (a 序言 states the basis)
+            stating = [s for s in sentences if any(w in s for k in kinds for w in FACT_WORDS.get(k, ()))]
+            sentences = stating or (sentences if "basis" in kinds and clause.kind == "preamble" else [])
+        elif plan.intent == "effective":
             sentences = [s for s in sentences if "施行" in s or "生效" in s] or sentences
         elif plan.intent == "repeal":
             sentences = [s for s in sentences if "废止" in s or "失效" in s or "停止执行" in s]
@@ -392,19 +399,26 @@ def group_by_document(quotes: list[Quote]) -> list[Section]:
 
 
 def metadata_lead(plan: QueryPlan, document: Document) -> str:
+    """One line per fact asked about the document (施行, 通过, 依据, 废止), from its metadata."""
     name = f"《{document.title}》"
-    if plan.intent == "effective":
+    first, *more = [_fact_lead(kind, document) for kind in (plan.intent, *plan.also)]
+    return first + "".join(lead.replace(name, "该文件", 1) for lead in more if lead != name)
+
+
+def _fact_lead(kind: str, document: Document) -> str:
+    name = f"《{document.title}》"
+    if kind == "effective":
         if document.effective_on_publication:
             when = f"（公布之日，即{_cn_date(document.effective_date)}）" if document.effective_date else ""
             return f"{name}自公布之日起施行{when}。"
         if document.effective_date:
             return f"{name}自{_cn_date(document.effective_date)}起施行。"
-    if plan.intent == "adoption" and document.adoption_date:
+    if kind == "adoption" and document.adoption_date:
         meeting = f"经{document.meeting}" if document.meeting else ""
         return f"{name}于{_cn_date(document.adoption_date)}{meeting}通过。"
-    if plan.intent == "basis":
+    if kind == "basis":
         return f"{name}在序言中载明了制定的依据和目的："
-    if plan.intent == "repeal":
+    if kind == "repeal":
         if document.repeals:
             return f"{name}施行时，" + "、".join(f"《{t}》" for t in document.repeals) + "同时废止。"
         return f"{name}未载明废止其他文件。"

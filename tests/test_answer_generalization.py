@@ -216,6 +216,14 @@ def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed
     assert "2019年9月1日" in answer.text
 
 
+def test_two_facts_about_the_documents_asked_together_are_both_answered(mixed):
+    answer = mixed.ask("西藏和呼和浩特的决定分别什么时候通过、什么时候施行？")
+    assert not answer.refused and answer.debug["intent"] in ("effective", "adoption")
+    kinds = {(c.region, c.kind) for c in answer.citations}
+    assert kinds == {(r, k) for r in ("西藏自治区", "呼和浩特市") for k in ("note", "closing")}
+    assert "2024年7月31日" in answer.text and "2024年8月1日起施行" in answer.text
+
+
 def test_a_numbered_effective_article_is_read(mixed):
     answer = mixed.ask("北京市人民政府机构改革涉及的职责调整问题的决定自何时施行？")
     assert not answer.refused
