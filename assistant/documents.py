@@ -69,6 +69,7 @@ class DocumentTable:
         Distinctive is relative to the pool: among the two 山东 documents, 「讨论决定重大事项」 names the
         规定 although three other provinces' titles share it.
         """
+        text = BOILERPLATE.sub("", text)  # as in the titles: 「北京市人民代表大会常务委员会关于…」 names nothing itself
         asked = set(query_terms(text))  # the question's scaffolding (「…是怎么规定的」) names nothing
         pool = [d for d in self._order if within is None or d in within]
         if len(pool) < 2:
@@ -92,12 +93,15 @@ class DocumentTable:
         before_type = _before_type_words(text)
         chosen: list[str] = []
         explained: set[str] = set()
+        as_name = {d: [b for b in matched[d] if b in before_type] for d in ranked}
         for d in ranked:
-            as_name = [b for b in matched[d] if b in before_type]
-            if mass[d] >= 0.75 * top or (len(as_name) >= MIN_NAMED_BIGRAMS and set(as_name) - explained):
+            if mass[d] >= 0.75 * top or (len(as_name[d]) >= MIN_NAMED_BIGRAMS and set(as_name[d]) - explained):
                 chosen.append(d)
                 explained |= set(matched[d])
-        return NamedDocuments(tuple(chosen), top)
+        # A title said as a name outweighs one whose words the question only uses (「罚款收缴分离办法中，…行政
+        # 机关要履行哪些职责」: not the 北京 decision on 行政机关职责调整).
+        said = [d for d in chosen if len(as_name[d]) >= MIN_NAMED_BIGRAMS]
+        return NamedDocuments(tuple(said or chosen), top)
 
     def strip_names(self, text: str) -> str:
         """The text without the runs (3+ characters) that some indexed title core contains: what is
@@ -157,14 +161,21 @@ def _shares_phrase(text: str, core: str, distinctive: dict[str, float]) -> bool:
                for i in range(len(text) - 2))
 
 
-NAME_WINDOW = 12  # characters before a document type word that may hold the name it ends
+NAME_WINDOW = 40  # characters before a document type word that may hold the name(s) it ends
+CLAUSE_BREAK = re.compile(r"[，。？！；,?!;：:]")
+VERB_BEFORE = re.compile(r"(怎么|怎样|如何|什么|哪些|何种|作出|作了|做出|另有|有关|具体)$")
 
 
 def _before_type_words(text: str) -> set[str]:
-    """The bigrams in the NAME_WINDOW characters before each document type word (「…水污染防治决议」)."""
+    """The bigrams between each document type word and the clause break before it: the name it ends
+    (「…水污染防治决议」), or the list of names (「二十七件民事类、十八件知识产权类…这三个修改决定」)."""
     found: set[str] = set()
     for match in re.finditer("|".join(DOC_TYPE_WORDS), text):
-        found.update(tokenize(text[max(0, match.start() - NAME_WINDOW): match.start()]))
+        if VERB_BEFORE.search(text[:match.start()]):
+            continue  # 「怎么规定」「作出决定」: the word is a verb here, not the end of a name
+        start = max(0, match.start() - NAME_WINDOW)
+        breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, start, match.start())]
+        found.update(tokenize(text[breaks[-1] if breaks else start: match.start()]))
     return found
 
 
