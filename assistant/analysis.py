@@ -199,7 +199,9 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "topic"
     elif article is not None and ARTICLE_ASK_RE.search(own):
         intent = "article"  # 「…第一条是怎么规定的」: the article itself is asked for
-    found_regions = find_regions(query, regions)
+    # A place inside a title another region's document bears (「上海金融法院…规定的修改决定」, a 最高人民法院
+    # decision) names that document, not the region's own decisions.
+    found_regions = find_regions(unnamed(query) if unnamed else query, regions)
     compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
     if intent != "entity":
         entity = None

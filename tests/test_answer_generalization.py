@@ -336,6 +336,25 @@ def test_an_article_of_a_decision_named_in_full_is_looked_up(mixed):
     assert cited(answer) == {("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "第二条")}
 
 
+def test_a_place_inside_another_regions_title_is_not_a_region(tmp_path):
+    """上海 in 「上海金融法院…规定的修改决定」 names a 最高人民法院 decision; the 上海 decisions are not asked about."""
+    from assistant import Assistant
+
+    shanghai = LAWREFBOOK / "DLC" / "上海地方法规" / "地方性法规" / "上海"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        report = assistant.add_paths([
+            LAWREFBOOK / "司法解释" / "最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定.md",
+            shanghai / "上海市人民代表大会常务委员会讨论、决定重大事项的规定(2002-04-09).md"])
+        assert not report.errors
+        question = "上海金融法院案件管辖规定的修改决定从哪天起施行？"
+        assert assistant.plan(question, []).regions == ()
+        answer = assistant.ask(question)
+        assert {(c.doc_title, c.kind) for c in answer.citations} == {
+            ("最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定", "closing")}
+        assert "2021年4月22日" in answer.text
+        assert assistant.plan("上海的讨论决定重大事项规定对人大代表有什么要求？", []).regions == ("上海市",)
+
+
 def test_a_document_another_writer_adds_is_named_and_cited_without_reopening(tmp_path):
     from assistant import Assistant
 
