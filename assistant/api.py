@@ -668,7 +668,8 @@ def metadata_clauses(intent: str, clauses: list[Clause]) -> list[Clause]:
         c for c in clauses if c.kind == "note" and pattern.search(c.text)]  # a 题注 states it only when nothing else does
     if intent == "repeal":  # the closing's 「…同时废止」, or the articles of a decision that repeals other texts
         return stating[:8]
-    return stating or [c for c in clauses if c.kind == "closing"] or [
+    own = [c for c in stating if c.kind == "closing"]  # an amending article may quote the amended text's 「本解释自…施行」
+    return own or stating or [c for c in clauses if c.kind == "closing"] or [
         c for c in clauses if c.kind == "preamble" and STATES_EFFECT_RE.search(c.text)]
 
 

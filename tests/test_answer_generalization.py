@@ -216,6 +216,13 @@ def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed
     assert "2019年9月1日" in answer.text
 
 
+def test_an_amending_article_quoting_the_amended_texts_effect_is_not_the_decisions_own(mixed):
+    """第九条 deletes 「本解释施行前已经终审…」 from the amended 解释; the decision's own 施行 is its closing."""
+    answer = mixed.ask("铁路运输人身损害赔偿解释的修改决定从什么时候开始施行？")
+    assert {(c.kind, c.label) for c in answer.citations} == {("closing", "施行条款")}
+    assert "2022年1月1日" in answer.text
+
+
 def test_two_facts_about_the_documents_asked_together_are_both_answered(mixed):
     answer = mixed.ask("西藏和呼和浩特的决定分别什么时候通过、什么时候施行？")
     assert not answer.refused and answer.debug["intent"] in ("effective", "adoption")
