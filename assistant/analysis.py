@@ -151,14 +151,25 @@ def _is_object(text: str, form: str) -> bool:
 ALSO_ASKED_RATIO = 0.75  # a second fact about the document is asked when the model finds it nearly as likely
 
 
-def asked_facts(probabilities: dict[str, float]) -> tuple[str, ...]:
+PART_BREAK = re.compile(r"[，、；？?,;]")
+
+
+def asked_facts(probabilities: dict[str, float], asked: str = "") -> tuple[str, ...]:
     """The facts about the document asked besides the likeliest one: 「通过时间和施行时间有什么不同」 splits
-    the model's belief between adoption and effective, and asks for both."""
+    the model's belief between adoption and effective, and asks for both; 「什么时候通过、什么时候施行」 is two
+    questions, each of which the model reads on its own."""
     ranked = sorted(((p, k) for k, p in probabilities.items() if k in METADATA_INTENTS), reverse=True)
     if not ranked:
         return ()
-    top = ranked[0][0]
-    return tuple(k for p, k in ranked[1:] if p >= ALSO_ASKED_RATIO * top)
+    top, first = ranked[0]
+    found = [k for p, k in ranked[1:] if p >= ALSO_ASKED_RATIO * top]
+    parts = [part for part in PART_BREAK.split(asked) if len(part) >= 4]
+    if len(parts) > 1:
+        for part in parts:
+            guess = classify(part)
+            if guess.label in METADATA_INTENTS and guess.confidence >= METADATA_MIN_CONFIDENCE:
+                found.append(guess.label)
+    return tuple(k for k in dict.fromkeys(found) if k != first)
 
 
 def own_words(rewritten: str) -> str:
@@ -188,7 +199,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     if entity == "检察机关" or (form and _is_object(own, form)):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
-    also = asked_facts(guess.probabilities) if intent in METADATA_INTENTS else ()
+    also = asked_facts(guess.probabilities, asked) if intent in METADATA_INTENTS else ()
     if intent in METADATA_INTENTS and guess.confidence + sum(guess.probabilities[k] for k in also) < METADATA_MIN_CONFIDENCE:
         intent, also = "topic", ()  # a question about the document itself must say so clearly; a weak guess searches
     if intent == "entity" and not entity:

@@ -231,6 +231,13 @@ def test_two_facts_about_the_documents_asked_together_are_both_answered(mixed):
     assert "2024年7月31日" in answer.text and "2024年8月1日起施行" in answer.text
 
 
+def test_two_facts_asked_as_two_questions_are_both_answered(mixed):
+    """The model reads the whole question as a 施行 question (通过 at .23); each part read alone is clear."""
+    answer = mixed.ask("北京耕地占用税决定什么时候通过、什么时候施行？")
+    assert {c.kind for c in answer.citations} == {"note", "closing"}
+    assert "2019年7月26日" in answer.text and "2019年9月1日起施行" in answer.text
+
+
 def test_a_numbered_effective_article_is_read(mixed):
     answer = mixed.ask("北京市人民政府机构改革涉及的职责调整问题的决定自何时施行？")
     assert not answer.refused
