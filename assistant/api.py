@@ -216,7 +216,7 @@ class Assistant:
         if scope.outside or not scope.doc_ids:
             return []
         filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else {}
-        if plan.regions and scope.narrowed:
+        if _region_filtered(plan, scope):
             filters["region"] = list(plan.regions)  # the store then drops the locality words from the query
         query = self._search_text(plan, scope)
         prefer = self._preference(plan)
@@ -354,7 +354,7 @@ class Assistant:
     def meaning(self, plan: QueryPlan, scope: Scope, hits: list[Hit]) -> extractive.Meaning:
         """How close each retrieved sentence is to the question in meaning (the retrieval's query vector)."""
         return extractive.Meaning(self.index.sentence_similarities(
-            self._search_text(plan, scope), [h.clause for h in hits], region_filtered=bool(plan.regions and scope.narrowed)))
+            self._search_text(plan, scope), [h.clause for h in hits], region_filtered=_region_filtered(plan, scope)))
 
     def evidence(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher,
                  meaning: extractive.Meaning | None = None) -> dict[str, float]:
@@ -560,6 +560,11 @@ def figure_pattern(query: str) -> re.Pattern | None:
     units, share = asked_units(query), ASKED_SHARE_RE.search(query)
     parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
     return re.compile("|".join(parts)) if parts else None
+
+
+def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:
+    """The search is filtered to the regions the question names (their names then do not steer it)."""
+    return bool(plan.regions and scope.narrowed)
 
 
 def looks_up(plan: QueryPlan) -> bool:

@@ -61,7 +61,7 @@ class DocumentTable:
         n = max(1, len(documents))
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
-        self._all_cores = "\n".join(title_core(documents[d]) for d in self._order)
+        self._all_cores = "\n".join(self._core_texts.values())
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
         """Documents whose distinctive title words the text contains (within `within`, if given).

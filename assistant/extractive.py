@@ -18,6 +18,7 @@ from assistant.citations import marker
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
+from store.chunking import sentence_texts
 from store.records import Hit
 
 NUMBER_PREFIX_RE = re.compile(rf"^(第[{NUMERAL_CHARS}0-9]+条(之[{NUMERAL_CHARS}]+)?[\s\u3000]*|[{NUMERAL_CHARS}]+、|\d{{1,3}}[.．、])")
@@ -292,8 +293,6 @@ class Meaning:
 
 @lru_cache(maxsize=4096)
 def _stored_sentences(clause: Clause) -> tuple[str, ...]:
-    from store.chunking import sentence_texts
-
     return tuple(s.rstrip("。；！？;") for s in sentence_texts(clause))
 
 
@@ -327,7 +326,7 @@ def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_
         for number, scored in by_paragraph.items():
             if max(score for score, _, _ in scored) >= best:
                 text = with_stem(hit.clause, number, "".join(_nearest_sentences(scored, best)))
-                quotes.append(Quote(_cited_unit(hit.clause, number), text, rank + (best - value) / 10))
+                quotes.append(Quote(_cited_unit(hit.clause, number), text, rank))
     return quotes
 
 
@@ -373,9 +372,9 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
             stating = [s for s in sentences if any(w in s for k in kinds for w in FACT_WORDS.get(k, ()))]
             sentences = stating or (sentences if "basis" in kinds and clause.kind == "preamble" else [])
         elif plan.intent == "effective":
-            sentences = [s for s in sentences if "施行" in s or "生效" in s] or sentences
+            sentences = [s for s in sentences if any(w in s for w in FACT_WORDS["effective"])] or sentences
         elif plan.intent == "repeal":
-            sentences = [s for s in sentences if "废止" in s or "失效" in s or "停止执行" in s]
+            sentences = [s for s in sentences if any(w in s for w in FACT_WORDS["repeal"])]
         if sentences:
             quotes.append(Quote(clause, "".join(sentences), rank))
     return quotes

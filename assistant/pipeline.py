@@ -85,7 +85,7 @@ def decide(assistant, turn: Turn) -> Turn:
         # evidence overrules the intent model (「…许可证的效力如何规定」 asks about content), and the
         # question is judged as a search question. So is an article number no document in scope has
         # (「民法典第八百五十条所称…如何界定」: another law's article, quoted by the decision).
-        as_search = replace(plan, intent="topic", article=None if other_law else plan.article)
+        as_search = replace(plan, intent="topic", also=(), article=None if other_law else plan.article)
         second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
                                   meaning=turn.meaning)
         if second.answerable:
