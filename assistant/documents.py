@@ -43,6 +43,16 @@ def title_core(document: Document) -> str:
     return BOILERPLATE.sub("", title)
 
 
+COUNTERPART_OVERLAP = 0.8  # Dice overlap of two title cores' bigrams: the same decision from another place
+
+
+def counterparts(first: Document, second: Document) -> bool:
+    """The same kind of decision from two places: title cores that differ at most by a word
+    (西藏 / 呼和浩特 「新时代检察机关法律监督工作」, 浙江 「各级讨论决定重大事项」 / 山东 「讨论决定重大事项」)."""
+    a, b = (set(tokenize(title_core(d))) for d in (first, second))
+    return bool(a and b) and 2 * len(a & b) >= COUNTERPART_OVERLAP * (len(a) + len(b))
+
+
 @dataclass(frozen=True)
 class NamedDocuments:
     doc_ids: tuple[str, ...]  # best first

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from assistant.analysis import QueryPlan, entity_table
 from assistant.citations import marker
+from assistant.documents import counterparts
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
@@ -40,6 +41,7 @@ WEAK_COVERAGE = 0.5  # below this best sentence coverage the question is in othe
 COVERAGE_WEIGHT = 0.05
 RANK_WEIGHT = 0.1
 MEANING_MARGIN = 0.02
+DOC_MEANING_MARGIN = 0.05  # a decision is quoted when its best article is this close to the best overall
 BODY_EVERYWHERE = 0.67  # share of the retrieved articles in which the asked-about body acts
 JOINT_COVERAGE = 0.5  # below this share of the question found in the best clauses together: other words
 ARTICLE_RATIO = 0.75  # an article is quoted when its best sentence covers >= 75 % of its decision's best
@@ -296,10 +298,15 @@ def _stored_sentences(clause: Clause) -> tuple[str, ...]:
     return tuple(s.rstrip("。；！？;") for s in sentence_texts(clause))
 
 
-def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_document: bool = False) -> list[Quote]:
+def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_document: bool = False,
+                   documents: dict[str, Document] | None = None) -> list[Quote]:
     """A question in other words than the text's, judged by meaning: the articles whose best sentence is
     within MEANING_MARGIN of the best one (of each side of a comparison), each with its paragraphs that
-    come as close. The question's words and the retrieval rank count a little (see COVERAGE_WEIGHT)."""
+    come as close. The question's words and the retrieval rank count a little (see COVERAGE_WEIGHT).
+
+    The same decision from another place (`documents.counterparts`) says the same things in its own
+    words: its articles are judged against its own best, and it is quoted when that best is within
+    DOC_MEANING_MARGIN of the best overall."""
     judged = []
     for hit in hits:
         clause = hit.clause
@@ -314,14 +321,21 @@ def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_
         if by_paragraph:
             best = max(score for scored in by_paragraph.values() for score, _, _ in scored)
             judged.append((best + RANK_WEIGHT * hit.score, best, hit, by_paragraph))
-    top: dict[str, float] = {}
+    top_in_doc: dict[str, float] = {}
     for value, _, hit, _ in judged:
-        side = hit.clause.doc_id if per_document else ""
-        top[side] = max(value, top.get(side, value))
+        top_in_doc[hit.clause.doc_id] = max(value, top_in_doc.get(hit.clause.doc_id, value))
     judged.sort(key=lambda item: -item[0])
+    lead = judged[0][2].clause.doc_id if judged else ""
     quotes = []
     for rank, (value, best, hit, by_paragraph) in enumerate(judged):
-        if value < top[hit.clause.doc_id if per_document else ""] - MEANING_MARGIN:
+        doc_id = hit.clause.doc_id
+        if per_document or doc_id == lead:
+            reference = top_in_doc[doc_id]
+        elif documents and doc_id in documents and lead in documents and counterparts(documents[doc_id], documents[lead]):
+            reference = top_in_doc[doc_id] if top_in_doc[doc_id] >= top_in_doc[lead] - DOC_MEANING_MARGIN else float("inf")
+        else:
+            reference = top_in_doc[lead]
+        if value < reference - MEANING_MARGIN:
             continue
         for number, scored in by_paragraph.items():
             if max(score for score, _, _ in scored) >= best:
@@ -531,7 +545,7 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
     else:
         quotes = topic_quotes(plan, hits, matcher)
         if meaning and joint_coverage(hits, matcher) < JOINT_COVERAGE:  # other words than the text's
-            quotes = meaning_quotes(hits, matcher, meaning, plan.compare) or quotes
+            quotes = meaning_quotes(hits, matcher, meaning, plan.compare, documents) or quotes
         elif not meaning and best_coverage(hits, matcher) < WEAK_COVERAGE:  # (no sentence vectors) the ranking leads
             ranked = ranked_quotes(hits, matcher, plan.compare)
             have = {q.clause.article_key for q in ranked}

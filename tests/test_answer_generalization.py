@@ -210,6 +210,27 @@ def test_a_question_in_everyday_words_quotes_the_provision_nearest_in_meaning(mi
     assert all("依法防控新型冠状病毒" in c.doc_title and c.article == 5 for c in answer.citations)  # 阻碍…执行职务的
 
 
+def test_everyday_words_quote_each_counterpart_decision_in_its_own_words(mixed):
+    answer = mixed.ask("厂子往河里倒脏水，检察院可以起诉吗")
+    assert not answer.refused
+    assert {("西藏自治区人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定", "第十条"),
+            ("呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定", "第八条")} <= cited(answer)
+    assert all("检察机关法律监督工作" in title for title in titles(answer))
+
+
+def test_counterparts_are_the_same_decision_from_another_place(mixed):
+    from assistant.documents import counterparts
+
+    by_title = {d.title: d for d in mixed._docs().values()}
+    xizang, hohhot, shandong_jc, shandong_zd, henan_zd = (next(d for t, d in by_title.items() if all(w in t for w in words))
+                                                           for words in (("西藏", "检察"), ("呼和浩特", "检察"), ("山东", "检察"),
+                                                                         ("山东", "重大事项"), ("河南", "重大事项")))
+    assert counterparts(xizang, hohhot) and counterparts(hohhot, shandong_jc)
+    assert counterparts(shandong_zd, henan_zd)  # 「讨论决定」 / 「讨论、决定」
+    assert not counterparts(xizang, shandong_zd)
+    assert not any(counterparts(xizang, d) for t, d in by_title.items() if "北京" in t)
+
+
 def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed):
     answer = mixed.ask("北京耕地占用税适用税额的决定什么时候施行？")
     assert titles(answer) == {"北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定"}
