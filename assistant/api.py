@@ -20,6 +20,7 @@ from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_regio
 from assistant.documents import DocumentTable, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
+from assistant.intent import asking_words
 from assistant.pipeline import ANSWER_K
 from store.files import sync_paths
 from assistant.records import Answer
@@ -39,6 +40,11 @@ BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49�
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
 SPECIFIC_QUESTION_RE = re.compile(r"归谁|由谁|谁来|谁负责|谁出|谁说了算|哪个部门|哪个机关|哪家|什么地方|哪里")
 QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]|百分之[一二三四五六七八九十百零]")
+# A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid
+# (under FACT_COVERAGE of them, and two words or more: one stray word such as 一共 or 当初 says little) asks
+# about something else.
+FACT_COVERAGE = 0.4
+MIN_UNSAID_WORDS = 2
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
@@ -396,6 +402,19 @@ class Assistant:
             return extractive.best_coverage(hits, matcher) < 0.5
         return False
 
+    def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
+        """How much of a question about a document's own facts is said by the looked-up clauses, their
+        documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
+        and how many of its words none of them says."""
+        if not matcher.words:
+            return 1.0, 0
+        looked_up = [h.clause for h in hits if "lookup" in h.scores]
+        documents = self._docs()
+        said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
+        said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
+        text = "\n".join(said)
+        return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
+
     def _unknown_share(self, matcher: TermMatcher) -> float:
         """IDF-weighted share of the question's words that the indexed text never uses, in any form its
         aliases know (「抚养权」: nothing here is about it; 「孩子」: the decisions say 未成年人)."""
@@ -434,6 +453,14 @@ class Assistant:
         features = self.evidence(plan, scope, hits, matcher, meaning)
         if looks_up(plan):
             found = features["lookup"] > 0
+            if found and plan.intent in METADATA_INTENTS:
+                covered, unsaid = self._fact_coverage(plan, hits, matcher)
+                if covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS:
+                    # The clause that states the fact, the title and the usual ways of asking for it leave most
+                    # of the question unsaid: it asks about something else (「…工作报告是在哪次会议上审议通过的」,
+                    # 「…判决送达后要过多少天才算生效」), so it is judged as a search question (pipeline.decide).
+                    return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "lookup_missing": 1.0,
+                                                      "fact_coverage": covered})
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})
         if matcher.words and features["unknown"] >= 1.0:
             # Not one of the question's words occurs in the indexed texts, in any form the aliases know:

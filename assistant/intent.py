@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,13 @@ def intent_model() -> IntentModel:
         if _model is None:
             _model = IntentModel.fit(load_examples())
         return _model
+
+
+@lru_cache(maxsize=None)
+def asking_words(label: str) -> str:
+    """The example questions of one intent, joined: the words people ask that kind of question with
+    (「什么时候」「哪次会议」「起施行」)."""
+    return "\n".join(load_examples().get(label, ()))
 
 
 def classify(question: str) -> IntentGuess:

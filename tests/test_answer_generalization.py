@@ -85,6 +85,16 @@ def test_a_content_question_read_as_one_about_the_document_falls_back_to_search(
     assert ("河南省人民代表大会常务委员会讨论、决定重大事项的规定", "第十四条") in cited(answer)  # 有关机关应当执行
 
 
+def test_a_fact_asked_about_something_else_is_not_a_decisions_own_fact(mixed):
+    """「…通过的…方案哪天生效」: the 题注 and 施行 clauses say nothing of what the question asks about, so they do
+    not answer it (before, six decisions' 题注 were quoted); a stray word (当初) does not make a document's own
+    fact something else."""
+    answer = mixed.ask("村民会议通过的土地承包方案哪天生效？")
+    assert answer.refused and not answer.citations
+    answer = mixed.ask("西藏的决定当初是哪天通过的？")
+    assert {(c.doc_title[:2], c.label) for c in answer.citations} == {("西藏", "题注")}
+
+
 def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
     history = [("西藏的决定对公安机关有什么要求？", "")]
     answer = mixed.ask("它从哪天起施行？", history=history)
