@@ -145,6 +145,11 @@ def test_a_plain_language_question_is_answered_from_the_top_ranked_provision(mix
     assert any(c.region == "呼和浩特市" and "未成年人" in c.text for c in answer.citations)
 
 
+@pytest.mark.parametrize("question", ["呼和浩特市人大常委会主任是哪位？", "西藏自治区人民检察院设在拉萨什么位置？"])
+def test_an_asked_for_person_or_place_that_is_not_stated_is_refused(mixed, question):
+    assert mixed.ask(question).refused
+
+
 @pytest.mark.parametrize("question", ["西藏的决定规定检察官每个月工资是多少？", "北京耕地占用税的决定对逾期缴纳的罚款比例是多少？"])
 def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused
