@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
-from assistant.documents import DocumentTable, strip_runs, title_core
+from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.intent import asking_words
@@ -48,6 +48,7 @@ QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万
 # about something else.
 FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
+OTHER_PLACES_RE = re.compile(r"两地|两个地方|其他地方|别的地方|其他地区|外地|各地|两个决定|两部决定|两份决定")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
@@ -204,6 +205,7 @@ class Assistant:
             elif filters:
                 outside = plan.regions
         named: tuple[str, ...] = ()
+        others: tuple[str, ...] = ()
         if plan.regions and not outside:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
@@ -212,6 +214,11 @@ class Assistant:
                 named += hit
                 picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
             chosen = picked or chosen
+            if plan.compare and len(plan.regions) == 1 and len(chosen) == 1 and OTHER_PLACES_RE.search(plan.query):
+                # One side named in a comparison (「两地决定…有何不同？呼和浩特有没有专门一条」): the other sides are
+                # the same decision from the other places.
+                others = tuple(d for d in allowed if d not in chosen and counterparts(docs[d], docs[chosen[0]]))
+                chosen += others
         else:
             named = table.named(plan.query, within=chosen).doc_ids
             chosen = list(named) or chosen
@@ -219,7 +226,7 @@ class Assistant:
         if missing and not named:
             chosen = []  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
-                     outside=outside, named=named, missing=missing)
+                     outside=outside, named=named, missing=missing, other_sides=others)
 
     def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
@@ -594,7 +601,7 @@ def figure_pattern(query: str) -> re.Pattern | None:
 
 def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:
     """The search is filtered to the regions the question names (their names then do not steer it)."""
-    return bool(plan.regions and scope.narrowed)
+    return bool(plan.regions and scope.narrowed and not scope.other_sides)
 
 
 def looks_up(plan: QueryPlan) -> bool:
@@ -637,6 +644,7 @@ class Scope:
     outside: tuple[str, ...] = ()  # regions the question names that the filters exclude
     named: tuple[str, ...] = ()  # documents the question names by title
     missing: tuple[str, ...] = ()  # 《titles》 the question names that no indexed document has
+    other_sides: tuple[str, ...] = ()  # a comparison naming one side: the same decision from the other places
 
 
 def scope_words(filters: dict | None) -> str:

@@ -318,6 +318,15 @@ def test_a_compared_region_whose_document_is_not_named_keeps_its_side(mixed):
     assert "西藏自治区" in {c.region for c in answer.citations}
 
 
+def test_a_comparison_naming_one_side_compares_it_with_the_same_decision_elsewhere(mixed):
+    answer = mixed.ask("西藏决定对审判机关的要求，跟其他地方的决定比有什么不同？")
+    assert {"西藏自治区", "呼和浩特市", "山东省"} <= {c.region for c in answer.citations}
+    assert all("检察机关法律监督工作" in title for title in titles(answer))
+    # 「分别」 between two things one decision says is not a comparison with other places
+    answer = mixed.ask("山东决议对民事公益诉讼和行政公益诉讼分别有什么要求？")
+    assert {c.region for c in answer.citations} == {"山东省"}
+
+
 def test_compare_states_what_differs_with_each_side_cited(mixed):
     answer = mixed.ask("北京耕地占用税和环境保护税这两个税额决定有什么区别？")
     assert not answer.refused
