@@ -92,6 +92,9 @@ def _is_followup(question: str, history: list[tuple[str, str]], regions: list[st
     )
 
 
+DOCUMENT_PRONOUN_RE = re.compile(r"^(这个|这部|这份|该|本)(决定|决议|规定|办法|解释)")
+
+
 def rewrite_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> tuple[str, bool]:
     """(standalone question, whether it is about the document discussed before).
 
@@ -103,9 +106,15 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
     if not previous or not _is_followup(question, history, regions):
         return question, False
     core = re.sub(r"^(那么|那|还有|另外|再问一下|同样)", "", question.strip())
+    # 「这部决议规定…」 names the document discussed: read before the cue words (这部) are dropped.
+    document = DOCUMENT_PRONOUN_RE.match(core)
+    if document:
+        core = core[document.end():]  # the reference goes; what is asked of the document stays
     for cue in FOLLOWUP_CUES:
         core = core.replace(cue, "")
     core = re.sub(r"(的)?(呢|吗)?[？?。！!]*$", "", core).strip("，, ")
+    if document:
+        return (f"{core}（{previous}）" if core else previous), True
     old_entity, old_form = find_entity(previous)
     pronoun = re.match(r"^(它们|它|其|这个决定|这个决议|这部决定|这部决议|这个规定|该决定|该决议|本决定|这个|这部|该|他们)(的)?", core)
     about_document = classify(question).label in METADATA_INTENTS + ("article",)

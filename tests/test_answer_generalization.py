@@ -103,6 +103,16 @@ def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
     assert "2024年8月1日" in answer.text
 
 
+def test_a_follow_up_naming_the_document_discussed_is_read_on_its_own_words(mixed):
+    """「这部规定…」 after a question about when it was adopted: 这部 is a cue word, and dropping it before the
+    reference was read left 「规定…作出决定」 to be read with the earlier 通过 (the 题注 was quoted)."""
+    history = [("山东讨论决定重大事项的规定是哪次会议通过的？", "")]
+    answer = mixed.ask("这部规定要求人大常委会对哪些重大事项作出决定？", history)
+    assert not answer.refused and answer.citations
+    assert all(c.label.startswith("第") and "讨论决定重大事项" in c.doc_title and c.region == "山东省"
+               for c in answer.citations)
+
+
 def test_a_follow_up_searches_with_its_own_words_in_the_document_discussed(mixed):
     """The earlier question chose the document; its topic (公益诉讼) is not what the follow-up asks."""
     answer = mixed.ask("那对虚假诉讼呢？", history=[("山东的检察监督决议对公益诉讼有什么规定？", "")])
