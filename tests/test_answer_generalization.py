@@ -329,7 +329,7 @@ def test_a_compared_region_whose_document_is_not_named_keeps_its_side(mixed):
 
 
 def test_a_comparison_naming_one_side_compares_it_with_the_same_decision_elsewhere(mixed):
-    answer = mixed.ask("西藏决定对审判机关的要求，跟其他地方的决定比有什么不同？")
+    answer = mixed.ask("西藏决定在公益诉讼方面的规定跟其他地方的决定有何不同？")
     assert {"西藏自治区", "呼和浩特市", "山东省"} <= {c.region for c in answer.citations}
     assert all("检察机关法律监督工作" in title for title in titles(answer))
     # 「分别」 between two things one decision says is not a comparison with other places
