@@ -126,18 +126,13 @@ class DocumentTable:
         a span from the clause break to 决定/决议/规定… whose bigrams are mostly those of indexed titles and
         places. What is left is what the question asks of the document."""
         names = self._name_bigrams
-        for match in reversed(list(re.finditer("|".join(DOC_TYPE_WORDS), text))):
-            if VERB_BEFORE.search(text[:match.start()]):
-                continue
-            start = max(0, match.start() - NAME_WINDOW)
-            breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, start, match.start())]
-            begin = breaks[-1] if breaks else start
-            said = before = text[begin:match.start()]
+        for begin, type_start, type_end in reversed(_name_spans(text)):
+            said = before = text[begin:type_start]
             for place in self._places:
                 said = said.replace(place, "")
             bigrams = tokenize(NAME_GLUE.sub("", said))
             if (bigrams or said != before) and sum(b in names for b in bigrams) >= SAID_NAME_SHARE * len(bigrams):
-                text = text[:begin] + text[match.end():]
+                text = text[:begin] + text[type_end:]
         return text
 
     def title_words(self, doc_ids: tuple[str, ...] | list[str]) -> str:
@@ -206,13 +201,22 @@ def _before_type_words(text: str) -> set[str]:
     """The bigrams between each document type word and the clause break before it: the name it ends
     (「…水污染防治决议」), or the list of names (「二十七件民事类、十八件知识产权类…这三个修改决定」)."""
     found: set[str] = set()
+    for begin, type_start, _ in _name_spans(text):
+        found.update(tokenize(text[begin:type_start]))
+    return found
+
+
+def _name_spans(text: str) -> list[tuple[int, int, int]]:
+    """(start of the name, start and end of its type word) for each document type word that ends a name:
+    the name runs back to the clause break before it (at most NAME_WINDOW characters)."""
+    spans = []
     for match in re.finditer("|".join(DOC_TYPE_WORDS), text):
         if VERB_BEFORE.search(text[:match.start()]):
             continue  # 「怎么规定」「作出决定」: the word is a verb here, not the end of a name
         start = max(0, match.start() - NAME_WINDOW)
         breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, start, match.start())]
-        found.update(tokenize(text[breaks[-1] if breaks else start: match.start()]))
-    return found
+        spans.append((breaks[-1] if breaks else start, match.start(), match.end()))
+    return spans
 
 
 def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:

@@ -326,16 +326,20 @@ def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_
         top_in_doc[hit.clause.doc_id] = max(value, top_in_doc.get(hit.clause.doc_id, value))
     judged.sort(key=lambda item: -item[0])
     lead = judged[0][2].clause.doc_id if judged else ""
+
+    def reference(doc_id: str) -> float:
+        """What an article of this decision is judged against: its own decision's best (a side of a comparison,
+        the leading decision, or a counterpart close enough to it), or else the leading decision's best."""
+        own, best_overall = top_in_doc[doc_id], top_in_doc[lead]
+        if per_document or doc_id == lead:
+            return own
+        if documents and doc_id in documents and lead in documents and counterparts(documents[doc_id], documents[lead]):
+            return own if own >= best_overall - DOC_MEANING_MARGIN else float("inf")
+        return best_overall
+
     quotes = []
     for rank, (value, best, hit, by_paragraph) in enumerate(judged):
-        doc_id = hit.clause.doc_id
-        if per_document or doc_id == lead:
-            reference = top_in_doc[doc_id]
-        elif documents and doc_id in documents and lead in documents and counterparts(documents[doc_id], documents[lead]):
-            reference = top_in_doc[doc_id] if top_in_doc[doc_id] >= top_in_doc[lead] - DOC_MEANING_MARGIN else float("inf")
-        else:
-            reference = top_in_doc[lead]
-        if value < reference - MEANING_MARGIN:
+        if value < reference(hit.clause.doc_id) - MEANING_MARGIN:
             continue
         for number, scored in by_paragraph.items():
             if max(score for score, _, _ in scored) >= best:
