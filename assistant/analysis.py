@@ -194,16 +194,14 @@ def asked_article(query: str) -> int | None:
 
 
 def analyze(question: str, history: list[tuple[str, str]] | None = None, regions: list[str] | None = None,
-            unnamed: Callable[[str], str] | None = None, said_names: Callable[[str], str] | None = None) -> QueryPlan:
+            unnamed: Callable[[str], str] | None = None) -> QueryPlan:
     """`unnamed` strips the words that name an indexed document, so that what the question asks decides
-    its intent (「北京…职责调整问题的决定自何时施行」 asks 自何时施行); `said_names` strips, for the intent
-    only, a name said in the question's own words (「山东检察监督决议是根据哪些文件作出的」 asks 是根据哪些文件作出的)."""
+    its intent (「北京…职责调整问题的决定自何时施行」 asks 自何时施行)."""
     regions = regions or []
     history = [(q, a) for q, a in (history or [])]
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
     asked = unnamed(own) if unnamed else own
-    asked = said_names(asked) if said_names else asked
     guess = classify(asked if len(asked) >= 4 else own)
     intent = guess.label
     entity, form = find_entity(own)

@@ -180,8 +180,7 @@ class Assistant:
     # ------------------------------------------------------------------ retrieval
 
     def plan(self, question: str, history: list[tuple[str, str]] | None = None) -> QueryPlan:
-        table = self.table()
-        return analyze(question, history, self._regions(), unnamed=table.strip_names, said_names=table.strip_said_names)
+        return analyze(question, history, self._regions(), unnamed=self.table().strip_names)
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None,
                  history: list[tuple[str, str]] | None = None) -> list[Hit]:

@@ -72,9 +72,6 @@ class DocumentTable:
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
         self._all_cores = "\n".join(self._core_texts.values())
-        places = {f for d in documents.values() for f in (d.region, short_region(d.region or "")) if f}
-        self._places = sorted(places, key=len, reverse=True)
-        self._name_bigrams = {b for core in self._core_texts.values() for b in tokenize(core)}
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
         """Documents whose distinctive title words the text contains (within `within`, if given).
@@ -120,20 +117,6 @@ class DocumentTable:
         """The text without the runs (3+ characters) that some indexed title core contains: what is
         left is what the question asks, not which document it names."""
         return strip_runs(text, self._all_cores)
-
-    def strip_said_names(self, text: str) -> str:
-        """The text without each name said before a document type word (「呼和浩特检察监督决定」, 「西藏的决定」):
-        a span from the clause break to 决定/决议/规定… whose bigrams are mostly those of indexed titles and
-        places. What is left is what the question asks of the document."""
-        names = self._name_bigrams
-        for begin, type_start, type_end in reversed(_name_spans(text)):
-            said = before = text[begin:type_start]
-            for place in self._places:
-                said = said.replace(place, "")
-            bigrams = tokenize(NAME_GLUE.sub("", said))
-            if (bigrams or said != before) and sum(b in names for b in bigrams) >= SAID_NAME_SHARE * len(bigrams):
-                text = text[:begin] + text[type_end:]
-        return text
 
     def title_words(self, doc_ids: tuple[str, ...] | list[str]) -> str:
         """The title cores of these documents (words a question uses to name them, not to ask about)."""
@@ -193,30 +176,17 @@ CLAUSE_BREAK = re.compile(r"[，。？！；,?!;：:]")
 VERB_BEFORE = re.compile(r"(怎么|怎样|如何|什么|哪些|何种|作出|作了|做出|另有|有关|具体)$")
 
 
-NAME_GLUE = re.compile(r"关于|这个|这部|[的之和与及、该]")  # words inside a said name that name nothing
-SAID_NAME_SHARE = 0.6
-
-
 def _before_type_words(text: str) -> set[str]:
     """The bigrams between each document type word and the clause break before it: the name it ends
     (「…水污染防治决议」), or the list of names (「二十七件民事类、十八件知识产权类…这三个修改决定」)."""
     found: set[str] = set()
-    for begin, type_start, _ in _name_spans(text):
-        found.update(tokenize(text[begin:type_start]))
-    return found
-
-
-def _name_spans(text: str) -> list[tuple[int, int, int]]:
-    """(start of the name, start and end of its type word) for each document type word that ends a name:
-    the name runs back to the clause break before it (at most NAME_WINDOW characters)."""
-    spans = []
     for match in re.finditer("|".join(DOC_TYPE_WORDS), text):
         if VERB_BEFORE.search(text[:match.start()]):
             continue  # 「怎么规定」「作出决定」: the word is a verb here, not the end of a name
         start = max(0, match.start() - NAME_WINDOW)
         breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, start, match.start())]
-        spans.append((breaks[-1] if breaks else start, match.start(), match.end()))
-    return spans
+        found.update(tokenize(text[breaks[-1] if breaks else start: match.start()]))
+    return found
 
 
 def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:

@@ -77,19 +77,6 @@ def test_what_a_repeal_decision_repeals_is_answered_from_its_articles(mixed):
     assert sum(c.kind == "article" for c in answer.citations) >= 2
 
 
-def test_a_document_named_in_the_askers_own_words_leaves_what_is_asked(mixed):
-    """「山东检察监督决议」 is no run of its title (「…加强新时代检察机关法律监督工作的决议」), so the name was read
-    with the question and 检察监督 made it a topic question; the name said before 决议 is now set aside."""
-    table = mixed.table()
-    assert table.strip_said_names("山东检察监督决议是根据哪些文件作出的？") == "是根据哪些文件作出的？"
-    assert table.strip_said_names("西藏的决定什么时候施行？") == "什么时候施行？"
-    assert table.strip_said_names("规定人大常委会可以用哪些方式监督") == "规定人大常委会可以用哪些方式监督"  # no name
-    assert table.strip_said_names("人大常委会依法作出决定的事项有哪些") == "人大常委会依法作出决定的事项有哪些"  # a verb
-    answer = mixed.ask("山东检察监督决议是根据哪些文件作出的？")
-    assert answer.debug["intent"] == "basis"
-    assert {(c.region, c.label) for c in answer.citations} == {("山东省", "序言")}
-
-
 def test_a_content_question_read_as_one_about_the_document_falls_back_to_search(mixed):
     """The intent model reads 「…废止了要怎么办」 as a question about the document's repeal; no clause of it
     states one, so the evidence overrules the intent and the question is answered from its articles."""
