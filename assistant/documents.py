@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.records import Document
 from ingest.tokenize import query_terms, tokenize
@@ -49,8 +50,13 @@ COUNTERPART_OVERLAP = 0.8  # Dice overlap of two title cores' bigrams: the same 
 def counterparts(first: Document, second: Document) -> bool:
     """The same kind of decision from two places: title cores that differ at most by a word
     (西藏 / 呼和浩特 「新时代检察机关法律监督工作」, 浙江 「各级讨论决定重大事项」 / 山东 「讨论决定重大事项」)."""
-    a, b = (set(tokenize(title_core(d))) for d in (first, second))
+    a, b = (_bigrams(title_core(d)) for d in (first, second))
     return bool(a and b) and 2 * len(a & b) >= COUNTERPART_OVERLAP * (len(a) + len(b))
+
+
+@lru_cache(maxsize=1024)
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class DocumentTable:
         self.documents = documents
         self._order = sorted(documents, key=lambda d: (documents[d].region or "", documents[d].title, d))
         self._core_texts = {d: title_core(documents[d]) for d in self._order}
-        self._cores = {d: set(tokenize(core)) for d, core in self._core_texts.items()}
+        self._cores = {d: _bigrams(core) for d, core in self._core_texts.items()}
         df = Counter(b for bigrams in self._cores.values() for b in bigrams)
         n = max(1, len(documents))
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.analysis import QueryPlan, entity_table
+from assistant.analysis import METADATA_INTENTS, QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.documents import counterparts
 from assistant.matching import TermMatcher
@@ -540,7 +540,7 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
            scope: list[str] | None = None, titles: dict[str, str] | None = None,
            meaning: Meaning | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
-    if plan.intent in ("effective", "adoption", "repeal", "basis"):
+    if plan.intent in METADATA_INTENTS:
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "article":
         quotes = article_quotes(plan, hits) or topic_quotes(plan, hits, matcher)

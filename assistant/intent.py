@@ -104,15 +104,20 @@ def intent_model() -> IntentModel:
     global _model
     with _model_lock:
         if _model is None:
-            _model = IntentModel.fit(load_examples())
+            _model = IntentModel.fit(_bundled_examples())
         return _model
+
+
+@lru_cache(maxsize=1)
+def _bundled_examples() -> dict[str, list[str]]:
+    return load_examples()
 
 
 @lru_cache(maxsize=None)
 def asking_words(label: str) -> str:
     """The example questions of one intent, joined: the words people ask that kind of question with
     (「什么时候」「哪次会议」「起施行」)."""
-    return "\n".join(load_examples().get(label, ()))
+    return "\n".join(_bundled_examples().get(label, ()))
 
 
 def classify(question: str) -> IntentGuess:
