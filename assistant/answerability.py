@@ -16,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
-# figure_missing: an asked-for figure, party or place is not stated (Assistant._specific_missing).
+# figure_missing: an asked-for figure, party or place is not stated (Assistant._specific_missing), or a term
+#   the question quotes is said by no document in scope (Assistant._quoted_unsaid).
 FEATURES = ("coverage", "dense_top", "dense_margin", "bm25_top", "agreement", "lookup", "lookup_missing",
             "entity_acts", "figure_missing", "scope_gap", "unknown", "named", "intent_confidence", "bias")
 

@@ -48,6 +48,9 @@ QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万
 # about something else.
 FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
+# A term the asker quotes (“四件大事”, 「随申办」) is the thing asked about, word for word.
+QUOTED_RE = re.compile(r"[“「『‘\"]([^“”「」『』‘’\"]{2,40})[”」』’\"]")
+QUOTED_POOL = 10  # keyword hits searched for the clauses that may say a quoted term
 OTHER_PLACES_RE = re.compile(r"两地|两个地方|其他地方|别的地方|其他地区|外地|各地|两个决定|两部决定|两份决定")
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
@@ -392,7 +395,8 @@ class Assistant:
             "lookup": float(looked_up),
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
-            "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)),
+            "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)
+                                    or self._quoted_unsaid(plan, scope)),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -410,6 +414,24 @@ class Assistant:
             return not _figure_answered(plan.query, hits, matcher, meaning)
         if SPECIFIC_QUESTION_RE.search(plan.query):
             return extractive.best_coverage(hits, matcher) < 0.5
+        return False
+
+    def _quoted_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
+        """A term the question quotes that no document in scope says, in its title or its clauses (punctuation
+        and spacing aside): the texts are silent about the very thing asked (「西藏的决定里“四件大事”指什么」)."""
+        terms = [_letters(t) for t in QUOTED_RE.findall(plan.query)]
+        terms = [t for t in terms if len(t) >= 2]
+        if not terms or not scope.doc_ids:
+            return False
+        documents = self._docs()
+        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
+        titles = "".join(_letters(documents[d].title) for d in scope.doc_ids if d in documents)
+        for term in terms:
+            if term in titles:
+                continue
+            hits = self.index.search(term, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
+            if not any(term in _letters(h.clause.text) for h in hits):
+                return True
         return False
 
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
@@ -597,6 +619,11 @@ def figure_pattern(query: str) -> re.Pattern | None:
     units, share = asked_units(query), ASKED_SHARE_RE.search(query)
     parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
     return re.compile("|".join(parts)) if parts else None
+
+
+def _letters(text: str) -> str:
+    """The text's letters and digits only: 「加计30—50%」 and 「加计30-50%」 read alike."""
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:

@@ -188,6 +188,19 @@ def test_the_asked_unit_is_the_word_the_question_word_governs():
     assert asked_units("检察官多少岁退休？") == "岁"
 
 
+@pytest.mark.parametrize("question", ["山东的检察监督决议对“一案一评”有什么要求？", "西藏的决定里的“三个必须”是什么？",
+                                      "河南讨论决定重大事项的规定里“重大事项清单”是怎么定的？"])
+def test_a_quoted_term_the_named_decision_never_says_is_refused(mixed, question):
+    """The quoted term is the thing asked about; its words alone are common enough to retrieve something."""
+    assert mixed.ask(question).refused
+
+
+def test_a_quoted_term_the_named_decision_says_is_answered(mixed):
+    answer = mixed.ask("呼和浩特的决定对“司法救助”有什么要求？")
+    assert not answer.refused
+    assert any(c.region == "呼和浩特市" and "司法救助" in c.text for c in answer.citations)
+
+
 @pytest.mark.parametrize("question", ["网约车司机的社保怎么交？", "离婚后孩子的抚养权归谁？"])
 def test_a_topic_no_decision_addresses_is_refused(mixed, question):
     assert mixed.ask(question).refused
