@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant.documents import short_region
 from assistant.intent import classify
 from ingest.numerals import parse_chinese_numeral
-from ingest.tokenize import content_words
+from ingest.tokenize import content_words, words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
@@ -69,6 +69,29 @@ def find_entity(text: str) -> tuple[str | None, str | None]:
     return best[1], best[2]
 
 
+
+
+# A body the entity table does not list is one word ending so (财政部, 财政经济委员会, 税务局): its own name is
+# the only way to find it in the text.
+BODY_SUFFIXES = ("委员会", "办公室", "机关", "机构", "部门", "部", "厅", "局", "署")
+
+
+def unlisted_body(text: str) -> str | None:
+    for word in words(text):
+        if len(word) >= 3 and word.endswith(BODY_SUFFIXES) and word not in BODY_SUFFIXES and not find_entity(word)[0]:
+            return word
+    return None
+
+
+def asked_body(text: str, unnamed: str) -> tuple[str | None, str | None]:
+    """(body, the form found): a body of the table (find_entity), or one it does not list, said outside the
+    documents' names (`unnamed`) — alone, or qualified by a listed one (「市人大财政经济委员会」 asks about the
+    committee, not about 人大)."""
+    entity, form = find_entity(text)
+    body = unlisted_body(unnamed)
+    if body and (not form or text.find(form) + len(form) == text.find(body)):
+        return body, body
+    return entity, form
 
 
 def find_regions(text: str, regions: list[str]) -> tuple[str, ...]:
@@ -204,7 +227,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     asked = unnamed(own) if unnamed else own
     guess = classify(asked if len(asked) >= 4 else own)
     intent = guess.label
-    entity, form = find_entity(own)
+    entity, form = asked_body(own, asked)
     if entity == "检察机关" or (form and _is_object(own, form)):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
@@ -225,7 +248,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
     if intent != "entity":
         entity = None
-    terms = tuple(entity_table()[entity]["text"]) if entity else ()
+    terms = tuple(entity_table()[entity]["text"]) if entity in entity_table() else (entity,) if entity else ()
     return QueryPlan(
         question=question,
         query=query,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 # figure_missing: an asked-for figure, party or place is not stated (Assistant._specific_missing), or a term
-#   the question quotes is said by no document in scope (Assistant._quoted_unsaid).
+#   the question quotes or a body it asks about is said by no document in scope (Assistant._named_unsaid).
 FEATURES = ("coverage", "dense_top", "dense_margin", "bm25_top", "agreement", "lookup", "lookup_missing",
             "entity_acts", "figure_missing", "scope_gap", "unknown", "named", "intent_confidence", "bias")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, entity_table, short_region
 from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -396,7 +396,7 @@ class Assistant:
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
             "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)
-                                    or self._quoted_unsaid(plan, scope)),
+                                    or self._named_unsaid(plan, scope)),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -416,10 +416,12 @@ class Assistant:
             return extractive.best_coverage(hits, matcher) < 0.5
         return False
 
-    def _quoted_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
-        """A term the question quotes that no document in scope says, in its title or its clauses (punctuation
-        and spacing aside): the texts are silent about the very thing asked (「西藏的决定里“四件大事”指什么」)."""
-        terms = [_letters(t) for t in QUOTED_RE.findall(plan.query)]
+    def _named_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
+        """A term the question quotes, or a body it asks about that the entity table does not list, that no
+        document in scope says, in its title or its clauses (punctuation and spacing aside): the texts are
+        silent about the very thing asked (「西藏的决定里“四件大事”指什么」, 「…对省人大常委会办公厅有什么要求」)."""
+        named = QUOTED_RE.findall(plan.query) + ([plan.entity] if plan.entity and plan.entity not in entity_table() else [])
+        terms = [_letters(t) for t in named]
         terms = [t for t in terms if len(t) >= 2]
         if not terms or not scope.doc_ids:
             return False
@@ -724,6 +726,7 @@ def _passes(document: Document, filters: dict) -> bool:
 
 
 STATES_EFFECT_RE = re.compile(r"本(决定|决议|规定|办法|解释|条例)[^。；]{0,40}(施行|生效)")
+NOTE_STATES_EFFECT_RE = re.compile(r"本(决定|决议|规定|办法|解释|条例)[^。；]{0,40}(施行|生效)|日\s*起?(施行|生效)")  # 「2012年4月10日 施行」
 REPEALS_RE = re.compile(r"废止|失效|停止执行")
 
 
@@ -734,8 +737,9 @@ def metadata_clauses(intent: str, clauses: list[Clause]) -> list[Clause]:
     if intent == "basis":
         return [c for c in clauses if c.kind == "preamble"][:1]
     pattern = REPEALS_RE if intent == "repeal" else STATES_EFFECT_RE
+    in_note = REPEALS_RE if intent == "repeal" else NOTE_STATES_EFFECT_RE
     stating = [c for c in clauses if c.kind in ("closing", "article") and pattern.search(c.text)] or [
-        c for c in clauses if c.kind == "note" and pattern.search(c.text)]  # a 题注 states it only when nothing else does
+        c for c in clauses if c.kind == "note" and in_note.search(c.text)]  # a 题注 states it only when nothing else does
     if intent == "repeal":  # the closing's 「…同时废止」, or the articles of a decision that repeals other texts
         return stating[:8]
     own = [c for c in stating if c.kind == "closing"]  # an amending article may quote the amended text's 「本解释自…施行」

@@ -97,5 +97,14 @@ def effective_from_closing(text: str) -> tuple[date | None, bool]:
     return None, bool(ON_PUBLICATION_RE.search(text))
 
 
+NOTE_EFFECTIVE_RE = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起?(?:施行|生效)")
+
+
+def effective_from_note(note: str) -> date | None:
+    """The 施行 date a 题注 states on its own line (LawRefBook's 「2012年4月10日 施行」)."""
+    match = NOTE_EFFECTIVE_RE.search(note)
+    return parse_date(match.group(1)) if match else None
+
+
 def repeals_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(REPEALS_RE.findall(text)))

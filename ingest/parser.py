@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Bump when a change to loading, cleaning, segmentation or metadata changes what a file parses to:
 # indexes compare it with what they recorded and re-parse files parsed by an older version.
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 
 
 def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
@@ -66,6 +66,8 @@ def parse_text(
     publication = meta.parse_date(front.get("publication_date"))
     if on_publication and effective is None:
         effective = publication or adoption
+    if effective is None and not on_publication and note_text:
+        effective = meta.effective_from_note(note_text)  # no article says when: the 题注 may
     effective = meta.parse_date(front.get("effective_date")) or effective
     urls = front.get("urls") or ([front["url"]] if front.get("url") else [])
     region = meta.region_of(title, authority)

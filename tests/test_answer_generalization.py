@@ -147,6 +147,20 @@ def test_a_body_acting_in_every_retrieved_article_does_not_choose_the_articles(m
     assert not everywhere("西藏的决定里公安机关应当做哪些工作？")
 
 
+def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
+    """财政经济委员会 is not in assistant/entities.json; 市人大 before it qualifies it and is not the body asked about."""
+    plan = mixed.plan("北京的预算审查监督决定对市人大财政经济委员会有哪些要求？", [])
+    assert (plan.intent, plan.entity) == ("entity", "财政经济委员会")
+    answer = mixed.ask("北京预算审查监督决定里，财政经济委员会要做哪些事？")
+    assert not answer.refused
+    assert {c.article for c in answer.citations} >= {3, 4, 6}
+    assert all("预算审查监督" in c.doc_title for c in answer.citations)
+
+
+def test_a_body_the_decision_never_names_is_refused(mixed):
+    assert mixed.ask("河南讨论决定重大事项的规定对省人大常委会办公厅有什么要求？").refused
+
+
 # 2. The refusal gate --------------------------------------------------------------------------------
 
 def test_a_plain_language_question_is_answered_from_the_top_ranked_provision(mixed):
@@ -301,6 +315,20 @@ def test_a_numbered_effective_article_is_read(mixed):
     answer = mixed.ask("北京市人民政府机构改革涉及的职责调整问题的决定自何时施行？")
     assert not answer.refused
     assert any(c.kind == "article" and "施行" in c.text for c in answer.citations)
+
+
+def test_an_effective_date_only_the_note_states_is_read(tmp_path):
+    """The 最高人民法院 规定 says 「2012年4月10日 施行」 in its 题注 and in no article; the 办法 says it in 第十七条."""
+    from assistant import Assistant
+
+    expropriation = LAWREFBOOK / "司法解释" / "最高人民法院关于办理申请人民法院强制执行国有土地上房屋征收补偿决定案件若干问题的规定(2012-03-26).md"
+    fines = LAWREFBOOK / "行政法规" / "罚款决定与罚款收缴分离实施办法(1997-11-17).md"
+    assert parse_file(expropriation).document.effective_date.isoformat() == "2012-04-10"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([expropriation, fines]).errors
+        answer = assistant.ask("罚款收缴分离办法和房屋征收补偿强制执行规定分别是什么时候开始施行的？")
+        assert {(c.doc_title[:4], c.kind) for c in answer.citations} == {("最高人民", "note"), ("罚款决定", "article")}
+        assert "2012年4月10日" in answer.text and "1998年1月1日" in answer.text
 
 
 # 5. Compare ----------------------------------------------------------------------------------------
