@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, entity_table, short_region
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, entity_table, find_entity, short_region
 from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -417,22 +417,29 @@ class Assistant:
         return False
 
     def _named_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
-        """A term the question quotes, or a body it asks about that the entity table does not list, that no
-        document in scope says, in its title or its clauses (punctuation and spacing aside): the texts are
-        silent about the very thing asked (「西藏的决定里“四件大事”指什么」, 「…对省人大常委会办公厅有什么要求」)."""
-        named = QUOTED_RE.findall(plan.query) + ([plan.entity] if plan.entity and plan.entity not in entity_table() else [])
-        terms = [_letters(t) for t in named]
-        terms = [t for t in terms if len(t) >= 2]
-        if not terms or not scope.doc_ids:
+        """A term the question quotes, or the body an entity question asks about, that no document in scope
+        says, in its title or its clauses, in any form (punctuation and spacing aside): the texts are silent
+        about the very thing asked (「西藏的决定里“四件大事”指什么」, 「…对省人大常委会办公厅有什么要求」,
+        「新闻媒体有哪些义务」 where no decision names the media)."""
+        asked = [(quoted,) for quoted in QUOTED_RE.findall(plan.query)]
+        if plan.entity:
+            asked.append((*plan.terms, *([find_entity(plan.query)[1]] if plan.entity in entity_table() else [])))
+        asked = [forms for forms in ([_letters(f) for f in group if f] for group in asked) if forms and min(map(len, forms)) >= 2]
+        if not asked or not scope.doc_ids:
             return False
         documents = self._docs()
         filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
         titles = "".join(_letters(documents[d].title) for d in scope.doc_ids if d in documents)
-        for term in terms:
-            if term in titles:
+        for forms in asked:
+            if any(form in titles for form in forms):
                 continue
-            hits = self.index.search(term, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
-            if not any(term in _letters(h.clause.text) for h in hits):
+            found = False
+            for form in forms:
+                hits = self.index.search(form, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
+                if any(form in _letters(h.clause.text) for h in hits):
+                    found = True
+                    break
+            if not found:
                 return True
         return False
 

@@ -157,6 +157,14 @@ def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     assert all("预算审查监督" in c.doc_title for c in answer.citations)
 
 
+def test_a_listed_body_no_decision_in_scope_names_is_refused(seed_assistant):
+    """新闻媒体 is in the entity table, but neither seed decision names it; 司法行政机关 is named by both."""
+    assert seed_assistant.ask("新闻媒体应当怎样配合检察机关？").refused
+    answer = seed_assistant.ask("司法行政机关应当怎样配合检察机关？")
+    assert not answer.refused
+    assert all("司法行政" in c.text for c in answer.citations)
+
+
 def test_a_body_the_decision_never_names_is_refused(mixed):
     assert mixed.ask("河南讨论决定重大事项的规定对省人大常委会办公厅有什么要求？").refused
 
