@@ -39,8 +39,7 @@ LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the 
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
 # The question asks for one specific party, person or place (a figure: QUANTITY_QUESTION_RE).
-SPECIFIC_QUESTION_RE = re.compile(r"归谁|由谁|谁来|谁负责|谁出|谁说了算|哪个部门|哪个机关|哪家"  # a party
-                                  r"|是谁|谁是|哪位"  # a person
+SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
                                   r"|什么地方|哪里|哪个位置|什么位置|地址")  # a place
 QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]|百分之[一二三四五六七八九十百零]")
 # A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid

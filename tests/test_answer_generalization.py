@@ -223,6 +223,12 @@ def test_a_quoted_term_the_named_decision_says_is_answered(mixed):
     assert any(c.region == "呼和浩特市" and "司法救助" in c.text for c in answer.citations)
 
 
+@pytest.mark.parametrize("question", ["孩子上学的学费减免该找谁？", "对检察机关的工作有意见可以向谁反映？"])
+def test_an_asked_for_party_no_sentence_states_is_refused(seed_assistant, question):
+    """Any 谁 asks for a party (找谁, 向谁), not only the ways of asking a list once named (由谁, 归谁)."""
+    assert seed_assistant.ask(question).refused
+
+
 @pytest.mark.parametrize("question", ["网约车司机的社保怎么交？", "离婚后孩子的抚养权归谁？"])
 def test_a_topic_no_decision_addresses_is_refused(mixed, question):
     assert mixed.ask(question).refused
