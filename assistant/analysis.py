@@ -236,8 +236,6 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent, also = "topic", ()  # a question about the document itself must say so clearly; a weak guess searches
     if intent == "entity" and not entity:
         intent = "topic"
-    elif entity and intent == "topic" and guess.probabilities.get("entity", 0.0) >= 0.5 * guess.confidence:
-        intent = "entity"  # a named body, and the model finds a duty question nearly as likely
     if intent == "article" and article is None:
         intent = "topic"
     elif article is not None and ARTICLE_ASK_RE.search(own):
