@@ -417,30 +417,23 @@ class Assistant:
 
     def _named_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
         """A term the question quotes, or the body an entity question asks about, that no document in scope
-        says, in its title or its clauses, in any form (punctuation and spacing aside): the texts are silent
-        about the very thing asked (「西藏的决定里“四件大事”指什么」, 「…对省人大常委会办公厅有什么要求」,
-        「新闻媒体有哪些义务」 where no decision names the media)."""
+        says in any form: the texts are silent about the very thing asked (「西藏的决定里“四件大事”指什么」,
+        「…对省人大常委会办公厅有什么要求」, 「新闻媒体有哪些义务」 where no decision names the media)."""
         asked = [(quoted,) for quoted in QUOTED_RE.findall(plan.query)]
         if plan.entity:
             asked.append((*plan.terms, *([find_entity(plan.query)[1]] if plan.entity in entity_table() else [])))
-        asked = [forms for forms in ([_letters(f) for f in group if f] for group in asked) if forms and min(map(len, forms)) >= 2]
-        if not asked or not scope.doc_ids:
-            return False
+        return bool(scope.doc_ids) and any(not self._said(forms, scope) for forms in asked)
+
+    def _said(self, forms: tuple[str, ...], scope: Scope) -> bool:
+        """A document in scope says one of `forms` in its title or its clauses (punctuation and spacing aside)."""
+        forms = [form for form in map(_letters, forms) if len(form) >= 2]
+        if not forms:
+            return True
         documents = self._docs()
-        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
         titles = "".join(_letters(documents[d].title) for d in scope.doc_ids if d in documents)
-        for forms in asked:
-            if any(form in titles for form in forms):
-                continue
-            found = False
-            for form in forms:
-                hits = self.index.search(form, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
-                if any(form in _letters(h.clause.text) for h in hits):
-                    found = True
-                    break
-            if not found:
-                return True
-        return False
+        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
+        return any(form in titles or any(form in _letters(h.clause.text) for h in self.index.search(
+            form, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)) for form in forms)
 
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
         """How much of a question about a document's own facts is said by the looked-up clauses, their
@@ -732,7 +725,7 @@ def _passes(document: Document, filters: dict) -> bool:
 
 
 STATES_EFFECT_RE = re.compile(r"本(决定|决议|规定|办法|解释|条例)[^。；]{0,40}(施行|生效)")
-NOTE_STATES_EFFECT_RE = re.compile(r"本(决定|决议|规定|办法|解释|条例)[^。；]{0,40}(施行|生效)|日\s*起?(施行|生效)")  # 「2012年4月10日 施行」
+NOTE_STATES_EFFECT_RE = re.compile(STATES_EFFECT_RE.pattern + r"|日\s*起?(施行|生效)")  # 「2012年4月10日 施行」
 REPEALS_RE = re.compile(r"废止|失效|停止执行")
 
 
