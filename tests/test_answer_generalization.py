@@ -157,6 +157,15 @@ def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     assert all("预算审查监督" in c.doc_title for c in answer.citations)
 
 
+def test_a_determiner_before_a_body_suffix_names_no_body():
+    from assistant.analysis import unlisted_body
+
+    assert unlisted_body("罚款办法里财政部负责哪些事项？") == "财政部"
+    assert unlisted_body("各个部门能不能各搞一套审批系统？") is None
+    assert unlisted_body("有关部门收到检察建议后要做什么？") is None
+    assert unlisted_body("委员会要做什么？") is None
+
+
 def test_a_listed_body_no_decision_in_scope_names_is_refused(seed_assistant):
     """新闻媒体 is in the entity table, but neither seed decision names it; 司法行政机关 is named by both."""
     assert seed_assistant.ask("新闻媒体应当怎样配合检察机关？").refused
