@@ -40,6 +40,7 @@ class QueryPlan:
     compare: bool = False
     rewritten: bool = False
     terms: tuple[str, ...] = field(default=())  # entity surface forms to look for in clause text
+    entity_form: str | None = None  # how the question names the body (监察委员会 for 监察机关)
     article: int | None = None  # 「第五条说了什么」: the article number asked for
     intent_confidence: float = 1.0  # the intent model's probability of `intent`
     intent_probabilities: dict = field(default_factory=dict, compare=False)
@@ -249,7 +250,12 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
     if intent != "entity":
         entity = None
-    terms = tuple(entity_table()[entity]["text"]) if entity in entity_table() else (entity,) if entity else ()
+    if entity is None:
+        terms: tuple[str, ...] = ()
+    elif entity in entity_table():
+        terms = tuple(entity_table()[entity]["text"])
+    else:
+        terms = (entity,)  # a body the table does not list is found by its own name
     return QueryPlan(
         question=question,
         query=query,
@@ -259,6 +265,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         compare=compare,
         rewritten=query != question,
         terms=terms,
+        entity_form=form if entity else None,
         article=article if intent == "article" or refers else article,
         intent_confidence=guess.confidence,
         intent_probabilities=guess.probabilities,

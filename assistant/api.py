@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, entity_table, find_entity, short_region
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
 from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -421,7 +421,7 @@ class Assistant:
         「…对省人大常委会办公厅有什么要求」, 「新闻媒体有哪些义务」 where no decision names the media)."""
         asked = [(quoted,) for quoted in QUOTED_RE.findall(plan.query)]
         if plan.entity:
-            asked.append((*plan.terms, *([find_entity(plan.query)[1]] if plan.entity in entity_table() else [])))
+            asked.append((*plan.terms, plan.entity_form or ""))
         return bool(scope.doc_ids) and any(not self._said(forms, scope) for forms in asked)
 
     def _said(self, forms: tuple[str, ...], scope: Scope) -> bool:
