@@ -436,20 +436,17 @@ class Assistant:
             form, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)) for form in forms)
 
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
-        """How much of what a question about a document's own facts asks about is said by the looked-up
-        clauses and their documents' titles, and how many of those words they leave unsaid. The words it
-        asks with (「什么时候」「开始」「公布」: the example questions of the facts asked, assistant/intent_examples.json)
-        are left out: they say which fact, not whose (「考研报名时间是什么时候」 asks of 考研报名)."""
+        """How much of a question about a document's own facts is said by the looked-up clauses, their
+        documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
+        and how many of its words none of them says."""
         if not matcher.words:
             return 1.0, 0
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
         documents = self._docs()
-        stated = "\n".join([c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up
-                                                          if c.doc_id in documents])
-        asking = "\n".join(asking_words(fact) for fact in (plan.intent, *plan.also))
-        subject = [word for word in matcher.words if not matcher.found(word, asking)]
-        covered = matcher.score_words(stated, subject) if subject else 1.0
-        return covered, sum(not matcher.found(word, stated) for word in subject)
+        said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
+        said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
+        text = "\n".join(said)
+        return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
 
     def _unknown_share(self, matcher: TermMatcher) -> float:
         """IDF-weighted share of the question's words that the indexed text never uses, in any form its
@@ -492,8 +489,8 @@ class Assistant:
             if found and plan.intent in METADATA_INTENTS:
                 covered, unsaid = self._fact_coverage(plan, hits, matcher)
                 if covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS:
-                    # The clause that states the fact and the title leave most of what the question asks about
-                    # unsaid (the usual ways of asking for the fact aside): it asks about something else (「…工作报告是在哪次会议上审议通过的」,
+                    # The clause that states the fact, the title and the usual ways of asking for it leave most
+                    # of the question unsaid: it asks about something else (「…工作报告是在哪次会议上审议通过的」,
                     # 「…判决送达后要过多少天才算生效」), so it is judged as a search question (pipeline.decide).
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "lookup_missing": 1.0,
                                                       "fact_coverage": covered})
