@@ -21,6 +21,10 @@ from ingest.tokenize import content_words, words
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
 COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别", "各自")
+# How a comparison is asked (「…有什么不同」), not what is compared: left out when the intent is read, as the words
+# naming a document are (「施行时间的规定有什么不同」 asks about 施行). 两地/两部 stay: they say which documents.
+COMPARISON_FRAME_RE = re.compile("|".join(sorted((w for w in COMPARE_WORDS if w not in ("两地", "两部")),
+                                                 key=len, reverse=True)))
 FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
@@ -229,13 +233,15 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
     asked = unnamed(own) if unnamed else own
-    guess = classify(asked if len(asked) >= 4 else own)
+    unframed = COMPARISON_FRAME_RE.sub("", asked)
+    read = unframed if len(unframed) >= 4 else asked if len(asked) >= 4 else own
+    guess = classify(read)
     intent = guess.label
     entity, form = asked_body(own, asked)
     if entity == "检察机关" or (form and _is_object(own, form)):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
-    also = asked_facts(guess.probabilities, asked) if intent in METADATA_INTENTS else ()
+    also = asked_facts(guess.probabilities, read) if intent in METADATA_INTENTS else ()
     if intent in METADATA_INTENTS and guess.confidence + sum(guess.probabilities[k] for k in also) < METADATA_MIN_CONFIDENCE:
         intent, also = "topic", ()  # a question about the document itself must say so clearly; a weak guess searches
     if intent == "entity" and not entity:

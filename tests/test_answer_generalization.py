@@ -365,6 +365,15 @@ def test_two_documents_each_said_as_a_name_are_both_named(mixed):
                      "北京市人民代表大会常务委员会关于加强市级预算审查监督的决定"}
 
 
+@pytest.mark.parametrize("question, label", [("西藏和呼和浩特的决定通过时间有什么不同？", "题注"),
+                                             ("西藏和呼和浩特这两部决定，施行时间的规定有何区别？", "施行条款")])
+def test_a_fact_of_each_document_compared_is_read_without_the_comparison_frame(mixed, question, label):
+    """「…有什么不同」 says how the question compares, not what it asks about: the intent is read without it, so
+    each side's 题注 or 施行 clause is quoted (before, a topic search quoted articles of one side)."""
+    answer = mixed.ask(question)
+    assert {(c.region, c.label) for c in answer.citations} == {("西藏自治区", label), ("呼和浩特市", label)}
+
+
 def test_title_bigrams_scattered_over_the_question_name_no_document(mixed):
     """环境 (of 生态环境) and 保护 (of 文物保护) are both in 「…环境保护税…」; the question says no phrase of it."""
     question = "检察机关在生态环境和文物保护方面有什么规定？"
