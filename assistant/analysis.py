@@ -233,8 +233,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
     asked = unnamed(own) if unnamed else own
-    unframed = COMPARISON_FRAME_RE.sub("", asked)
-    read = unframed if len(unframed) >= 4 else asked if len(asked) >= 4 else own
+    read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)
     intent = guess.label
     entity, form = asked_body(own, asked)

@@ -369,7 +369,8 @@ def test_two_documents_each_said_as_a_name_are_both_named(mixed):
                                              ("西藏和呼和浩特这两部决定，施行时间的规定有何区别？", "施行条款")])
 def test_a_fact_of_each_document_compared_is_read_without_the_comparison_frame(mixed, question, label):
     """「…有什么不同」 says how the question compares, not what it asks about: the intent is read without it, so
-    each side's 题注 or 施行 clause is quoted (before, a topic search quoted articles of one side)."""
+    each side's 题注 or 施行 clause is quoted (before, 「…通过时间有什么不同」 was a topic search quoting one side's
+    articles; the 施行 wording already read as a 施行 question and stays so)."""
     answer = mixed.ask(question)
     assert {(c.region, c.label) for c in answer.citations} == {("西藏自治区", label), ("呼和浩特市", label)}
 
