@@ -20,6 +20,7 @@ from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_regio
 from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
+from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
 from assistant.intent import asking_words
 from assistant.pipeline import ANSWER_K
 from store.files import sync_paths
@@ -37,11 +38,9 @@ Progress = Callable[[int, int, str], None]
 
 LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
-QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
-# The question asks for one specific party, person or place (a figure: QUANTITY_QUESTION_RE).
+# The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
                                   r"|什么地方|哪里|哪个位置|什么位置|地址")  # a place
-QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]|百分之[一二三四五六七八九十百零]")
 # A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid
 # (under FACT_COVERAGE of them, and two words or more: one stray word such as 一共 or 当初 says little) asks
 # about something else.
@@ -592,34 +591,6 @@ class Assistant:
             return plan
         rewritten = analyze(standalone, [], self._regions())
         return replace(rewritten, question=plan.question, rewritten=True)
-
-
-FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
-                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费用": "元", "金额": "元", "周": "周|日",
-                "时间": "日|天|月|年|小时", "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名", "名": "人|名",
-                "人数": "人|名", "年龄": "岁"}
-# The unit a figure question asks in: the word the asking word governs (「多少天」「几个工作日」「多久」), or the
-# noun it asks about (「期限是多长」「金额为多少」); a 次 or 人 elsewhere in the question (次要, 人民) says nothing.
-ASKED_UNIT_RE = re.compile(r"(?:多少|几|多长)个?[十百千万亿]*(工作日|小时|个月|天|日|月|年|岁|次|倍|元|周|人|名|钱|时间)|(多久)")
-ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)[^，。？,?]{0,3}?(?:是|为|有)?(?:多少|多长|几)")
-ASKED_SHARE_RE = re.compile(r"百分之(?:多少|几)|(?:多少|几)(?:%|％|成)|(?:比例|比率|利率|税率|费率)[^，。？,?]{0,3}?(?:是|为)?(?:多少|几)")
-NUMBER = r"([0-9０-９.]+|[一二三四五六七八九十百千万亿两]+)"
-SHARE_FIGURE = r"百分之[一二三四五六七八九十百零]|[0-9０-９.]+\s*[%％]|[一二三四五六七八九十]成"
-
-
-def asked_units(query: str) -> str:
-    """The asked-for figure's units as a regex alternation; "" when the question names none."""
-    keys = [m.group(1) or m.group(2) for m in ASKED_UNIT_RE.finditer(query)]
-    keys += [m.group(1) for m in ASKED_NOUN_RE.finditer(query)]
-    return "|".join(dict.fromkeys(FIGURE_UNITS[k] for k in keys))
-
-
-def figure_pattern(query: str) -> re.Pattern | None:
-    """What a sentence must contain to state the figure asked for: a number of the asked unit (「几个工作日」
-    → N个工作日), a share (「百分之多少」「利率是多少」 → 百分之N, N%), or None when the question names neither."""
-    units, share = asked_units(query), ASKED_SHARE_RE.search(query)
-    parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
-    return re.compile("|".join(parts)) if parts else None
 
 
 def _letters(text: str) -> str:

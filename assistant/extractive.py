@@ -16,6 +16,7 @@ from functools import lru_cache
 from assistant.analysis import METADATA_INTENTS, QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.documents import counterparts
+from assistant.figures import figure_pattern
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
@@ -558,4 +559,14 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = ranked_quotes(hits, matcher, plan.compare)
     if not quotes:
         return None
-    return render(plan, group_by_document(quotes), documents, scope or [], titles or {})
+    return render(plan, group_by_document(figure_focus(plan, quotes)), documents, scope or [], titles or {})
+
+
+def figure_focus(plan: QueryPlan, quotes: list[Quote]) -> list[Quote]:
+    """A question that asks for a figure of a named unit (「几个工作日」「拖多久」「百分之多少」): of each
+    document's quotes, those that state such a figure, when any does; the others only surround it."""
+    pattern = figure_pattern(plan.query) if plan.intent not in METADATA_INTENTS and plan.intent != "article" else None
+    if pattern is None:
+        return quotes
+    stating = {q.clause.doc_id for q in quotes if pattern.search(q.text)}
+    return [q for q in quotes if q.clause.doc_id not in stating or pattern.search(q.text)]

@@ -211,7 +211,7 @@ def test_a_figure_stated_in_other_words_than_the_question_is_answered(mixed):
 
 
 def test_the_asked_unit_is_the_word_the_question_word_governs():
-    from assistant.api import asked_units
+    from assistant.figures import asked_units
 
     assert asked_units("如果铁路公司只负次要责任，最多赔多少？") == ""  # 次 of 次要 asks for no count
     assert asked_units("人民政府应当在几个工作日内答复？") == "工作日"
@@ -304,6 +304,30 @@ def test_counterparts_are_the_same_decision_from_another_place(mixed):
     assert counterparts(shandong_zd, henan_zd)  # 「讨论决定」 / 「讨论、决定」
     assert not counterparts(xizang, shandong_zd)
     assert not any(counterparts(xizang, d) for t, d in by_title.items() if "北京" in t)
+
+
+def test_a_question_asking_for_a_figure_quotes_what_states_it(mixed):
+    """第九条第二款 (who submits the 议案) is near in meaning but gives no time; 第十条 says 四个月内."""
+    answer = mixed.ask("河南省人大常委会收到重大事项的议案以后，要在多长时间里审议？")
+    assert not answer.refused
+    assert cited(answer) == {("河南省人民代表大会常务委员会讨论、决定重大事项的规定", "第十条")}
+    assert "四个月内" in answer.text
+
+
+def test_figure_focus_keeps_a_document_whose_quotes_state_no_figure():
+    from assistant.analysis import analyze
+    from assistant.extractive import Quote, figure_focus
+    from ingest.records import Clause
+
+    def quote(doc_id: str, text: str) -> Quote:
+        clause = Clause(doc_id=doc_id, doc_title=doc_id, region="", kind="article", article=1, paragraph=None,
+                        part=None, label="第一条", text=text)
+        return Quote(clause, text)
+
+    plan = analyze("两地对议案的审议期限分别是多长时间？", [], [])
+    quotes = [quote("a", "常委会应当在四个月内进行审议。"), quote("a", "议案由主任会议决定提请审议。"),
+              quote("b", "议案由主任会议决定提请审议。")]
+    assert [q.clause.doc_id for q in figure_focus(plan, quotes)] == ["a", "b"]
 
 
 def test_a_question_naming_one_decision_is_answered_for_that_decision_only(mixed):

@@ -1,0 +1,41 @@
+"""Figures a question asks for: 「几个工作日」「多久」「百分之多少」, and what a sentence must contain to state one.
+
+The answerability step asks whether the retrieved text states the figure at all (api._figure_answered);
+the extractive answerer keeps, of each document's quotes, those that state it (extractive.figure_focus).
+"""
+
+from __future__ import annotations
+
+import re
+
+# The question asks for a figure: a count, an amount, a length of time.
+QUANTITY_QUESTION_RE = re.compile(r"多少|多久|多长时间|(?<!哪)几(天|年|个月|月|岁|次|倍|小时|元|周)")
+# A sentence states some figure (a bare 「多少」 is met by any number).
+QUANTITY_RE = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+(个|年|月|日|天|元|岁|周|次|倍|小时|分钟)|[%％]|百分之[一二三四五六七八九十百零]")
+
+FIGURE_UNITS = {"工作日": "工作日", "天": "日|天", "日": "日|天", "个月": "月", "月": "月", "年": "年", "岁": "岁", "次": "次",
+                "倍": "倍", "小时": "小时", "元": "元", "钱": "元", "费用": "元", "金额": "元", "周": "周|日",
+                "时间": "日|天|月|年|小时", "期限": "日|天|月|年", "多久": "日|天|月|年|小时", "人": "人|名", "名": "人|名",
+                "人数": "人|名", "年龄": "岁"}
+# The unit a figure question asks in: the word the asking word governs (「多少天」「几个工作日」「多久」), or the
+# noun it asks about (「期限是多长」「金额为多少」); a 次 or 人 elsewhere in the question (次要, 人民) says nothing.
+ASKED_UNIT_RE = re.compile(r"(?:多少|几|多长)个?[十百千万亿]*(工作日|小时|个月|天|日|月|年|岁|次|倍|元|周|人|名|钱|时间)|(多久)")
+ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)[^，。？,?]{0,3}?(?:是|为|有)?(?:多少|多长|几)")
+ASKED_SHARE_RE = re.compile(r"百分之(?:多少|几)|(?:多少|几)(?:%|％|成)|(?:比例|比率|利率|税率|费率)[^，。？,?]{0,3}?(?:是|为)?(?:多少|几)")
+NUMBER = r"([0-9０-９.]+|[一二三四五六七八九十百千万亿两]+)"
+SHARE_FIGURE = r"百分之[一二三四五六七八九十百零]|[0-9０-９.]+\s*[%％]|[一二三四五六七八九十]成"
+
+
+def asked_units(query: str) -> str:
+    """The asked-for figure's units as a regex alternation; "" when the question names none."""
+    keys = [m.group(1) or m.group(2) for m in ASKED_UNIT_RE.finditer(query)]
+    keys += [m.group(1) for m in ASKED_NOUN_RE.finditer(query)]
+    return "|".join(dict.fromkeys(FIGURE_UNITS[k] for k in keys))
+
+
+def figure_pattern(query: str) -> re.Pattern | None:
+    """What a sentence must contain to state the figure asked for: a number of the asked unit (「几个工作日」
+    → N个工作日), a share (「百分之多少」「利率是多少」 → 百分之N, N%), or None when the question names neither."""
+    units, share = asked_units(query), ASKED_SHARE_RE.search(query)
+    parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
+    return re.compile("|".join(parts)) if parts else None
