@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
-from assistant.documents import DocumentTable, counterparts, strip_runs, title_core
+from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
@@ -46,6 +46,10 @@ SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"
 # about something else.
 FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
+# A question about a document's own fact that names no document, place or filter identifies the document by
+# the words of its title: under this share of what it asks about (IDF-weighted) in the looked-up titles, it
+# asks about another document or about something that is not a document (「考研报名时间是什么时候」).
+TITLE_SHARE = 0.5
 # A term the asker quotes (“四件大事”, 「随申办」) is the thing asked about, word for word.
 QUOTED_RE = re.compile(r"[“「『‘\"]([^“”「」『』‘’\"]{2,40})[”」』’\"]")
 QUOTED_POOL = 10  # keyword hits searched for the clauses that may say a quoted term
@@ -447,6 +451,21 @@ class Assistant:
         text = "\n".join(said)
         return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
 
+    def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> bool:
+        """A question about a document's own fact whose document neither a name, a place, a filter, the
+        conversation nor the looked-up titles identify: what it asks about, less the words the fact's clause
+        and the usual ways of asking for it say, is under TITLE_SHARE in those titles."""
+        if not matcher.words or scope.named or scope.filtered or plan.regions or plan.refers_to_previous:
+            return False
+        looked_up = [h.clause for h in hits if "lookup" in h.scores]
+        asked = "\n".join(asking_words(fact) for fact in (plan.intent, *plan.also))
+        stated = "\n".join(c.text for c in looked_up)
+        documents = self._docs()
+        titles = "\n".join(documents[c.doc_id].title for c in looked_up if c.doc_id in documents)
+        subject = [w for w in matcher.words if not matcher.found(w, asked) and not matcher.found(w, stated)]
+        total = sum(matcher.weights[w] for w in subject)
+        return bool(total) and sum(matcher.weights[w] for w in subject if matcher.found(w, titles)) < TITLE_SHARE * total
+
     def _unknown_share(self, matcher: TermMatcher) -> float:
         """IDF-weighted share of the question's words that the indexed text never uses, in any form its
         aliases know (「抚养权」: nothing here is about it; 「孩子」: the decisions say 未成年人)."""
@@ -487,10 +506,17 @@ class Assistant:
             found = features["lookup"] > 0
             if found and plan.intent in METADATA_INTENTS:
                 covered, unsaid = self._fact_coverage(plan, hits, matcher)
-                if covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS:
+                elsewhere = covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS
+                unidentified = not elsewhere and self._unidentified_document(plan, scope, hits, matcher)
+                if unidentified and names_a_document(plan.query):
+                    # 「网络安全条例是哪次会议通过的」: a document that no indexed title names. Searching the clauses
+                    # for its name would quote whichever decision shares a word with it.
+                    return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "unindexed_document": 1.0})
+                if elsewhere or unidentified:
                     # The clause that states the fact, the title and the usual ways of asking for it leave most
                     # of the question unsaid: it asks about something else (「…工作报告是在哪次会议上审议通过的」,
-                    # 「…判决送达后要过多少天才算生效」), so it is judged as a search question (pipeline.decide).
+                    # 「…判决送达后要过多少天才算生效」), or about no document (「检察建议的回复期限从什么时候开始算」),
+                    # so it is judged as a search question (pipeline.decide).
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "lookup_missing": 1.0,
                                                       "fact_coverage": covered})
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})

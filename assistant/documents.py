@@ -15,8 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.metadata import DOC_TYPES
 from ingest.records import Document
-from ingest.tokenize import query_terms, tokenize
+from ingest.tokenize import query_terms, tokenize, words
 
 BOILERPLATE = re.compile(
     r"人民代表大会常务委员会|人民代表大会|人大常委会|常务委员会|最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|"
@@ -210,3 +211,10 @@ def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:
             kept.append(text[i])
             i += 1
     return "".join(kept)
+
+
+def names_a_document(question: str) -> bool:
+    """The question names a document by its kind: a word of it ends in 条例, 办法, 决定, 修正案, 法 … (个税法,
+    网络安全条例); 法律 and 法院 do not end in one."""
+    return any(word.endswith((*DOC_TYPES, "法典")) for word in words(question))
+

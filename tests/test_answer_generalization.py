@@ -196,6 +196,26 @@ def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused
 
 
+@pytest.mark.parametrize("question", ["网络安全条例是哪次会议通过的？", "新的个税法什么时候施行？", "考研报名时间是什么时候？"])
+def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question):
+    """Every indexed decision has a 施行 clause and a 题注; none of them is the document asked about."""
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
+
+
+def test_a_question_asking_when_about_content_is_searched_not_read_as_the_effective_date(mixed):
+    answer = mixed.ask("检察建议的回复期限从什么时候开始算？")
+    assert not answer.refused
+    assert answer.citations and all(c.kind == "article" for c in answer.citations)
+    assert any("检察建议" in c.text and "回复" in c.text for c in answer.citations)
+
+
+def test_a_fact_of_a_document_named_by_its_title_words_alone_is_answered(mixed):
+    answer = mixed.ask("耕地占用税适用税额的决定什么时候施行？")
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定"}
+    assert "2019年9月1日" in answer.text
+
+
 def test_an_asked_for_figure_that_is_stated_is_answered(mixed):
     answer = mixed.ask("北京的工厂排放大气污染物，环保税每污染当量交多少？")
     assert not answer.refused
