@@ -79,14 +79,20 @@ def find_entity(text: str) -> tuple[str | None, str | None]:
 # A body the entity table does not list is one word ending so (财政部, 财政经济委员会, 税务局): its own name is
 # the only way to find it in the text. A determiner before the suffix (各个部门, 有关机构, 上级机关) names no body.
 BODY_SUFFIXES = ("委员会", "办公室", "机关", "机构", "部门", "部", "厅", "局", "署")
-NOT_A_NAME = frozenset("各 各个 各级 有关 相关 其他 其它 本级 同级 上级 下级 这个 那个 这些 那些 该 所有 哪个 哪些 什么".split())
+NOT_A_NAME = frozenset("各 各个 各级 有关 相关 其他 其它 本级 同级 上级 下级 这个 那个 这些 那些 该 所有 哪个 哪些 什么 "
+                       "上述 前述 以上 上面".split())
+
+
+def is_determiner(word: str) -> bool:
+    """各个, 上述, 各地 (各 + a place): a word that points at things rather than naming one."""
+    return word in NOT_A_NAME or (len(word) == 2 and word[0] == "各")
 
 
 def unlisted_body(text: str) -> str | None:
     for word in words(text):
         suffix = next((s for s in BODY_SUFFIXES if word.endswith(s)), "")
         stem = word[:-len(suffix)] if suffix else ""
-        if stem and len(word) >= 3 and stem not in NOT_A_NAME and not find_entity(word)[0]:
+        if stem and len(word) >= 3 and not is_determiner(stem) and not find_entity(word)[0]:
             return word
     return None
 

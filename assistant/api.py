@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, short_region
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, is_determiner, short_region
 from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -451,20 +451,23 @@ class Assistant:
         text = "\n".join(said)
         return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
 
-    def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> bool:
-        """A question about a document's own fact whose document neither a name, a place, a filter, the
-        conversation nor the looked-up titles identify: what it asks about, less the words the fact's clause
-        and the usual ways of asking for it say, is under TITLE_SHARE in those titles."""
+    def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> list[str]:
+        """A question about a document's own fact that no name, place, filter or earlier turn ties to a
+        document identifies it by the words of its title. What it asks about (its words less those the fact's
+        clause and the usual ways of asking for the fact say, and less determiners: 各地, 上述) must be, at
+        least TITLE_SHARE of it, in the looked-up titles. Returns those words when it is not; else []."""
         if not matcher.words or scope.named or scope.filtered or plan.regions or plan.refers_to_previous:
-            return False
+            return []
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
         asked = "\n".join(asking_words(fact) for fact in (plan.intent, *plan.also))
         stated = "\n".join(c.text for c in looked_up)
         documents = self._docs()
         titles = "\n".join(documents[c.doc_id].title for c in looked_up if c.doc_id in documents)
-        subject = [w for w in matcher.words if not matcher.found(w, asked) and not matcher.found(w, stated)]
+        subject = [w for w in matcher.words if not matcher.found(w, asked) and not matcher.found(w, stated)
+                   and not is_determiner(w) and not OTHER_PLACES_RE.fullmatch(w)]
         total = sum(matcher.weights[w] for w in subject)
-        return bool(total) and sum(matcher.weights[w] for w in subject if matcher.found(w, titles)) < TITLE_SHARE * total
+        in_titles = sum(matcher.weights[w] for w in subject if matcher.found(w, titles))
+        return subject if total and in_titles < TITLE_SHARE * total else []
 
     def _unknown_share(self, matcher: TermMatcher) -> float:
         """IDF-weighted share of the question's words that the indexed text never uses, in any form its
@@ -507,8 +510,8 @@ class Assistant:
             if found and plan.intent in METADATA_INTENTS:
                 covered, unsaid = self._fact_coverage(plan, hits, matcher)
                 elsewhere = covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS
-                unidentified = not elsewhere and self._unidentified_document(plan, scope, hits, matcher)
-                if unidentified and names_a_document(plan.query):
+                unidentified = self._unidentified_document(plan, scope, hits, matcher)
+                if unidentified and names_a_document(plan.query, unidentified):
                     # 「网络安全条例是哪次会议通过的」: a document that no indexed title names. Searching the clauses
                     # for its name would quote whichever decision shares a word with it.
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "unindexed_document": 1.0})

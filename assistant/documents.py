@@ -213,8 +213,10 @@ def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:
     return "".join(kept)
 
 
-def names_a_document(question: str) -> bool:
-    """The question names a document by its kind: a word of it ends in 条例, 办法, 决定, 修正案, 法 … (个税法,
-    网络安全条例); 法律 and 法院 do not end in one."""
-    return any(word.endswith((*DOC_TYPES, "法典")) for word in words(question))
-
+def names_a_document(question: str, name_words: list[str]) -> bool:
+    """The question names a document: a word ending in a kind of document (条例, 办法, 决定, 修正案, 法 …) that
+    is one of `name_words` (个税法, 刑法) or follows one, 的 aside (网络安全条例, 疫情防控的决定); 法律 and 法院 end
+    in none, and 「两个决定」 is named by no word of it."""
+    said = [w for w in words(question) if w.strip() and w != "的"]
+    return any(word.endswith((*DOC_TYPES, "法典")) and (word in name_words or (i and said[i - 1] in name_words))
+               for i, word in enumerate(said))

@@ -203,6 +203,13 @@ def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question)
     assert answer.refused and not answer.citations
 
 
+def test_a_fact_asked_of_every_places_decisions_is_answered(mixed):
+    """各地 points at the indexed decisions; it names no other document."""
+    answer = mixed.ask("各地的决定什么时候施行？")
+    assert not answer.refused
+    assert len(titles(answer)) >= 2 and all("施行" in c.text for c in answer.citations)
+
+
 def test_a_question_asking_when_about_content_is_searched_not_read_as_the_effective_date(mixed):
     answer = mixed.ask("检察建议的回复期限从什么时候开始算？")
     assert not answer.refused
