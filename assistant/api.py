@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, is_determiner, short_region
+from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, is_determiner, place_names, short_region
 from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -230,8 +230,22 @@ class Assistant:
         missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
         if missing and not named:
             chosen = []  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search
+        elsewhere = () if plan.regions or named or filters else self._unindexed_places(plan.query)
+        if elsewhere:
+            chosen = []  # 「广东省的检察监督决定…」 over decisions of other places: none of them is asked about
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
-                     outside=outside, named=named, missing=missing, other_sides=others)
+                     outside=outside, named=named, missing=missing, other_sides=others, elsewhere=elsewhere)
+
+    def _unindexed_places(self, question: str) -> tuple[str, ...]:
+        """Places the question names that are no indexed document's region, in no title, and that no indexed
+        text mentions (密云 is in 北京's 耕地占用税 decision, so it is not one)."""
+        docs = self._docs().values()
+        forms = {form for d in docs if d.region for form in (d.region, short_region(d.region))}
+        titles = "".join(d.title for d in docs)
+        ceiling = math.log(1 + max(1, len(self._term_weights())))
+        return tuple(place for place in place_names(question)
+                     if not {place, short_region(place)} & forms and short_region(place) not in titles
+                     and self._word_weight(short_region(place)) >= ceiling)
 
     def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
@@ -584,6 +598,9 @@ class Assistant:
         if scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
+        elif scope is not None and scope.elsewhere:
+            text = (f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议，现有文件也未提及{'、'.join(scope.elsewhere)}，"
+                    "无法回答关于它的问题。如需查询，请先把相关决定加入文库。")
         elif scope is not None and scope.outside:
             text = (f"当前检索范围限定为{scope_words(filters)}，不包括问题所问的"
                     f"{'、'.join(scope.outside)}；未在限定范围外检索。如需查询，请先调整限定范围。")
@@ -672,6 +689,7 @@ class Scope:
     outside: tuple[str, ...] = ()  # regions the question names that the filters exclude
     named: tuple[str, ...] = ()  # documents the question names by title
     missing: tuple[str, ...] = ()  # 《titles》 the question names that no indexed document has
+    elsewhere: tuple[str, ...] = ()  # places the question names that no indexed document is from or mentions
     other_sides: tuple[str, ...] = ()  # a comparison naming one side: the same decision from the other places
 
 

@@ -106,6 +106,18 @@ def words(text: str) -> list[str]:
     return _segmenter().lcut(text)
 
 
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """(word, part of speech) pairs by jieba's tagger over the same words as `words` (ns: a place name)."""
+    return [(pair.word, pair.flag) for pair in _tagger().lcut(text)]
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_segmenter())
+
+
 def content_words(text: str) -> list[str]:
     """jieba words of a question that carry its content (≥ 2 characters, not generic), in order."""
     words_ = []

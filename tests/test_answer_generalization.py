@@ -203,6 +203,22 @@ def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question)
     assert answer.refused and not answer.citations
 
 
+@pytest.mark.parametrize(("question", "place"), [("广东省的检察监督决定对公安机关有什么要求？", "广东省"),
+                                                 ("深圳市人大常委会的决定什么时候施行？", "深圳市"),
+                                                 ("在重庆打工被拖欠了工资，检察院能帮忙吗？", "重庆")])
+def test_a_place_no_indexed_document_is_from_or_mentions_is_not_answered_from_other_places(mixed, question, place):
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
+    assert f"文库中没有{place}的决定" in answer.text
+
+
+def test_a_place_an_indexed_decision_mentions_is_searched(mixed):
+    """怀柔 is one of the districts in 北京's 耕地占用税 decision."""
+    answer = mixed.ask("在怀柔占用耕地盖厂房，耕地占用税每平方米多少钱？")
+    assert not answer.refused
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定"}
+
+
 def test_a_fact_asked_of_every_places_decisions_is_answered(mixed):
     """各地 points at the indexed decisions; it names no other document."""
     answer = mixed.ask("各地的决定什么时候施行？")
