@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant.documents import short_region
 from assistant.intent import classify
 from ingest.numerals import parse_chinese_numeral
-from ingest.tokenize import content_words, tagged_words, words
+from ingest.tokenize import content_words, place_gazetteer, words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
@@ -109,18 +109,19 @@ def asked_body(text: str, unnamed: str) -> tuple[str | None, str | None]:
 
 
 # A place named with its administrative level and followed by one of its bodies, in one word (深圳市人大常委会).
-PLACE_WITH_BODY_RE = re.compile(r"^(.{2,6}?(?:省|市|自治区|自治州|地区|县))(?:人大|人民|政府|检察|法院|公安)")
+PLACE_WITH_BODY_RE = re.compile(r"^(.{2,6}?(?:省|市|自治区|自治州|地区))(?:人大|人民|政府|检察|法院|公安)")
 
 
 def place_names(text: str) -> list[str]:
-    """The places a question names, as jieba's tagger reads them (广东省, 上海, 深圳市人大常委会 → 深圳市)."""
+    """The provinces and cities a question names (广东省, 上海, 深圳市人大常委会 → 深圳市), by `place_gazetteer`."""
+    places = place_gazetteer()
     found = []
-    for word, tag in tagged_words(text):
-        body = PLACE_WITH_BODY_RE.match(word)
-        if tag == "ns" and len(word) >= 2:
+    for word in words(text):
+        with_body = PLACE_WITH_BODY_RE.match(word)
+        if word in places:
             found.append(word)
-        elif body:
-            found.append(body.group(1))
+        elif with_body and with_body.group(1) in places:
+            found.append(with_body.group(1))
     return list(dict.fromkeys(found))
 
 

@@ -106,16 +106,22 @@ def words(text: str) -> list[str]:
     return _segmenter().lcut(text)
 
 
-def tagged_words(text: str) -> list[tuple[str, str]]:
-    """(word, part of speech) pairs by jieba's tagger over the same words as `words` (ns: a place name)."""
-    return [(pair.word, pair.flag) for pair in _tagger().lcut(text)]
+# Places at province and prefecture level as jieba's dictionary names them (its words tagged ns ending so).
+PLACE_SUFFIX_RE = re.compile(r"^(.{2,8}?)(特别行政区|自治区|自治州|地区|省|市|盟)$")
 
 
 @lru_cache(maxsize=1)
-def _tagger():
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer(_segmenter())
+def place_gazetteer() -> frozenset[str]:
+    """广东省 and 广东, 深圳市 and 深圳 …: the place names of jieba's dictionary (tagged ns) that end in an
+    administrative level above the county, with their short forms. 河里 (also tagged ns) ends in none."""
+    names = set()
+    with _segmenter().get_dict_file() as dictionary:
+        for line in dictionary:
+            parts = line.decode("utf-8").split() if isinstance(line, bytes) else line.split()
+            place = PLACE_SUFFIX_RE.match(parts[0]) if len(parts) == 3 and parts[2] == "ns" else None
+            if place:
+                names.update((parts[0], place.group(1)))
+    return frozenset(names)
 
 
 def content_words(text: str) -> list[str]:
