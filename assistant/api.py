@@ -54,6 +54,7 @@ TITLE_SHARE = 0.5
 QUOTED_RE = re.compile(r"[“「『‘\"]([^“”「」『』‘’\"]{2,40})[”」』’\"]")
 QUOTED_POOL = 10  # keyword hits searched for the clauses that may say a quoted term
 OTHER_PLACES_RE = re.compile(r"两地|两个地方|其他地方|别的地方|其他地区|外地|各地|两个决定|两部决定|两份决定")
+NATIONWIDE = ("全国", "")  # regions of documents no one place owns (national ones, or a region the parser could not read)
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
 
 
@@ -230,9 +231,9 @@ class Assistant:
         missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
         if missing and not named:
             chosen = []  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search
-        elsewhere = () if plan.regions or named or filters else self._unindexed_places(plan.query)
-        if elsewhere:
-            chosen = []  # 「广东省的检察监督决定…」 over decisions of other places: none of them is asked about
+        elsewhere = () if plan.regions or filters else self._unindexed_places(plan.query)
+        if elsewhere:  # 「广东省的检察监督决定…」, 「天津的预算审查监督决定…」: other places' decisions do not apply there
+            chosen = [d for d in chosen if docs[d].region in NATIONWIDE]
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
                      outside=outside, named=named, missing=missing, other_sides=others, elsewhere=elsewhere)
 
@@ -614,6 +615,8 @@ class Assistant:
         compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
         meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
         text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(), meaning=meaning)
+        if text is not None and scope.elsewhere:
+            text = f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；以下只摘录全国适用的规定。\n\n{text}"
         if text is not None and scope.filtered:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
         return text

@@ -205,11 +205,20 @@ def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question)
 
 @pytest.mark.parametrize(("question", "place"), [("广东省的检察监督决定对公安机关有什么要求？", "广东省"),
                                                  ("深圳市人大常委会的决定什么时候施行？", "深圳市"),
-                                                 ("在重庆打工被拖欠了工资，检察院能帮忙吗？", "重庆")])
+                                                 ("在重庆打工被拖欠了工资，检察院能帮忙吗？", "重庆"),
+                                                 # names 北京's decision by its subject: the same decision of another place
+                                                 ("南京市人大常委会疫情防控的决定对拒不配合隔离的人怎么处理？", "南京市")])
 def test_a_place_no_indexed_document_is_from_or_mentions_is_not_answered_from_other_places(mixed, question, place):
     answer = mixed.ask(question)
     assert answer.refused and not answer.citations
     assert f"文库中没有{place}的决定" in answer.text
+
+
+def test_a_place_with_no_indexed_decision_is_answered_from_the_nationwide_ones(mixed):
+    answer = mixed.ask("在成都坐火车受了伤，铁路运输企业要担责吗？")
+    assert not answer.refused
+    assert answer.text.startswith("文库中没有成都的决定或决议；以下只摘录全国适用的规定。")
+    assert titles(answer) == {"最高人民法院关于修改《最高人民法院关于审理铁路运输人身损害赔偿纠纷案件适用法律若干问题的解释》的决定"}
 
 
 def test_a_place_an_indexed_decision_mentions_is_searched(mixed):
