@@ -112,8 +112,19 @@ def asked_body(text: str, unnamed: str) -> tuple[str | None, str | None]:
 PLACE_WITH_BODY_RE = re.compile(r"^(.{2,6}?(?:省|市|自治区|自治州|地区))(?:人大|人民|政府|检察|法院|公安)")
 
 
+# A 《title》, with the words that say which one (「2010年通过的《…决定》」), names a document: what is asked of it
+# is in the rest (「…现在还有效吗」), and the title's own 通过, 决定 or 条例 say nothing of that.
+NAMED_TITLE_RE = re.compile(r"(?:[^，。？！；,]{0,30}(?:通过|制定|发布|印发|公布|颁布|修订|修正)的)?《[^《》]{2,80}》")
+
+
+def enclosing_places(place: str) -> frozenset[str]:
+    """The province and prefecture a place lies in (嘉善县 → 浙江省, 嘉兴市); none for a province."""
+    return place_gazetteer().get(place, frozenset())
+
+
 def place_names(text: str) -> list[str]:
-    """The provinces and cities a question names (广东省, 上海, 深圳市人大常委会 → 深圳市), by `place_gazetteer`."""
+    """The provinces, cities and counties a question names (广东省, 上海, 嘉善县, 深圳市人大常委会 → 深圳市), by
+    `place_gazetteer`."""
     places = place_gazetteer()
     found = []
     for word in words(text):
@@ -255,7 +266,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     history = [(q, a) for q, a in (history or [])]
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
-    asked = unnamed(own) if unnamed else own
+    asked = NAMED_TITLE_RE.sub("", unnamed(own) if unnamed else own)
     read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)
     intent = guess.label

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import METADATA_INTENTS, QueryPlan, analyze, is_determiner, place_names, short_region
+from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
+                                short_region)
 from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -229,13 +230,33 @@ class Assistant:
             named = table.named(plan.query, within=chosen).doc_ids
             chosen = list(named) or chosen
         missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
-        if missing and not named:
-            chosen = []  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search
+        mentions: tuple[Clause, ...] = ()
+        if missing and not named:  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search,
+            # unless an indexed document names it (the decision that repeals it, 「…现在还有效吗」)
+            # unless it asks a fact about it that an indexed document states (the decision that repeals it,
+            # 「…现在还有效吗」): what a text says of another document is its status, not its content
+            mentions = self._mentioning(missing, chosen, (plan.intent, *plan.also)) if plan.intent in METADATA_INTENTS and not plan.article else ()
+            chosen = list(dict.fromkeys(c.doc_id for c in mentions))
         elsewhere = () if plan.regions or filters else self._unindexed_places(plan.query)
-        if elsewhere:  # 「广东省的检察监督决定…」, 「天津的预算审查监督决定…」: other places' decisions do not apply there
-            chosen = [d for d in chosen if docs[d].region in NATIONWIDE]
+        enclosing: tuple[str, ...] = ()
+        if elsewhere:  # 「广东省的检察监督决定…」, 「天津的预算审查监督决定…」: other places' decisions do not apply there;
+            # those of the province or city it lies in (杭州 in 浙江) and nationwide ones do
+            regions = {d.region for d in docs.values()}
+            enclosing = tuple(sorted({r for p in elsewhere for r in enclosing_places(p) if r in regions}))
+            chosen = [d for d in chosen if docs[d].region in NATIONWIDE or docs[d].region in enclosing]
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
-                     outside=outside, named=named, missing=missing, other_sides=others, elsewhere=elsewhere)
+                     outside=outside, named=named, missing=missing, other_sides=others, elsewhere=elsewhere,
+                     enclosing=enclosing, mentions=mentions)
+
+    def _mentioning(self, titles: tuple[str, ...], pool: list[str], kinds: tuple[str, ...]) -> tuple[Clause, ...]:
+        """The clauses of `pool`'s documents that name one of `titles` and state a fact of `kinds` of it
+        (「废止《…条例》」 for 「…还有效吗」)."""
+        found: dict[str, Clause] = {}
+        for title in titles:
+            form = _letters(title)
+            hits = self.index.search(title, k=QUOTED_POOL, filters={"doc_id": pool}, bm25_weight=1.0, dense_weight=0.0)
+            found.update((h.clause.clause_id, h.clause) for h in hits if form in _letters(h.clause.text))
+        return tuple(dict.fromkeys(q.clause for q in extractive.mention_quotes(list(found.values()), titles, kinds)))
 
     def _unindexed_places(self, question: str) -> tuple[str, ...]:
         """Places the question names that are no indexed document's region, in no title, and that no indexed
@@ -244,9 +265,10 @@ class Assistant:
         forms = {form for d in docs if d.region for form in (d.region, short_region(d.region))}
         titles = "".join(d.title for d in docs)
         ceiling = math.log(1 + max(1, len(self._term_weights())))
-        return tuple(place for place in place_names(question)
+        unindexed = {short_region(place): place for place in reversed(place_names(question))  # 杭州 of 杭州市: one place
                      if not {place, short_region(place)} & forms and short_region(place) not in titles
-                     and self._word_weight(short_region(place)) >= ceiling)
+                     and self._word_weight(short_region(place)) >= ceiling}
+        return tuple(reversed(unindexed.values()))
 
     def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
@@ -305,6 +327,8 @@ class Assistant:
         施行/废止 provisions, the 题注, the 序言 of each document in scope."""
         if plan.article is None and plan.intent not in METADATA_INTENTS:
             return []
+        if scope.mentions:  # a fact of a document not indexed: what the indexed ones say of it
+            return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in scope.mentions]
         if scope.narrowed and len(scope.doc_ids) <= 4:
             in_scope = list(scope.doc_ids)
         elif plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
@@ -471,7 +495,8 @@ class Assistant:
         document identifies it by the words of its title. What it asks about (its words less those the fact's
         clause and the usual ways of asking for the fact say, and less determiners: 各地, 上述) must be, at
         least TITLE_SHARE of it, in the looked-up titles. Returns those words when it is not; else []."""
-        if not matcher.words or scope.named or scope.filtered or plan.regions or plan.refers_to_previous:
+        if (not matcher.words or scope.named or scope.mentions or scope.filtered or plan.regions
+                or plan.refers_to_previous):
             return []
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
         asked = "\n".join(asking_words(fact) for fact in (plan.intent, *plan.also))
@@ -599,6 +624,9 @@ class Assistant:
         if scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
+        elif scope is not None and scope.elsewhere and scope.enclosing:
+            text = (f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；{'、'.join(scope.enclosing)}和全国适用的规定中"
+                    "也未找到相关规定。")
         elif scope is not None and scope.elsewhere:
             text = (f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议，现有文件也未提及{'、'.join(scope.elsewhere)}，"
                     "无法回答关于它的问题。如需查询，请先把相关决定加入文库。")
@@ -613,10 +641,19 @@ class Assistant:
                           filters: dict | None, meaning: extractive.Meaning | None = None) -> str | None:
         """The extractive answer's Markdown with citation markers, or None when no sentence answers."""
         compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
-        meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
-        text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(), meaning=meaning)
+        if scope.mentions:  # what the indexed documents say of one that is not indexed, in their own words
+            sections = extractive.group_by_document(extractive.mention_quotes(scope.mentions, scope.missing,
+                                                                                  (plan.intent, *plan.also)))
+            text = (f"文库中没有{'、'.join(f'《{t}》' for t in scope.missing)}本身；以下摘录提及它的文件。\n\n"
+                    + extractive.render(replace(plan, intent="topic", also=()), sections, self._docs(), [], self.titles())
+                    if sections else None)
+        else:
+            meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
+            text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(),
+                                     meaning=meaning)
         if text is not None and scope.elsewhere:
-            text = f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；以下只摘录全国适用的规定。\n\n{text}"
+            applies = "".join(f"{region}和" for region in scope.enclosing) + "全国适用的规定"
+            text = f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；以下只摘录{applies}。\n\n{text}"
         if text is not None and scope.filtered:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
         return text
@@ -693,6 +730,8 @@ class Scope:
     named: tuple[str, ...] = ()  # documents the question names by title
     missing: tuple[str, ...] = ()  # 《titles》 the question names that no indexed document has
     elsewhere: tuple[str, ...] = ()  # places the question names that no indexed document is from or mentions
+    enclosing: tuple[str, ...] = ()  # indexed regions those places lie in (浙江省 for 杭州)
+    mentions: tuple[Clause, ...] = ()  # clauses naming a 《document》 asked about that is not indexed
     other_sides: tuple[str, ...] = ()  # a comparison naming one side: the same decision from the other places
 
 

@@ -399,6 +399,21 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     return quotes
 
 
+def mention_quotes(clauses, names: tuple[str, ...], kinds: tuple[str, ...]) -> list[Quote]:
+    """The sentences of `clauses` that name one of `names` and state a fact of `kinds` of it (「废止《北京市社会
+    治安综合治理条例》（1992年9月19日…通过）」 states its repeal and its adoption)."""
+    letters = lambda text: "".join(ch for ch in text if ch.isalnum())  # noqa: E731
+    forms = [letters(name) for name in names]
+    facts = [word for kind in kinds for word in FACT_WORDS.get(kind, ())]
+    quotes = []
+    for rank, clause in enumerate(clauses):
+        stating = [s for _, s in sentences_of(clause)
+                   if any(form in letters(s) for form in forms) and any(word in s for word in facts)]
+        if stating:
+            quotes.append(Quote(clause, "".join(stating), rank))
+    return quotes
+
+
 def group_by_document(quotes: list[Quote]) -> list[Section]:
     """Sections in order of their best quote; within one, quotes by relevance, the weakest cut first."""
     ordered = sorted(quotes, key=lambda q: q.rank)

@@ -106,22 +106,34 @@ def words(text: str) -> list[str]:
     return _segmenter().lcut(text)
 
 
-# Places at province and prefecture level as jieba's dictionary names them (its words tagged ns ending so).
-PLACE_SUFFIX_RE = re.compile(r"^(.{2,8}?)(特别行政区|自治区|自治州|地区|省|市|盟)$")
+PLACES_FILE = Path(__file__).with_name("places.txt")  # scripts/make_places.py writes it
+# 广西壮族自治区 → 广西, 甘南藏族自治州 → 甘南, 杭州市 → 杭州: the name people use without the level.
+PLACE_SUFFIX_RE = re.compile(r"^(.{2,8}?)((?:维吾尔|[\u4e00-\u9fff]{1,3}族)*(?:特别行政区|自治区|自治州|地区|省|市|盟))$")
+SHORT_FORM_TAGS = {"ns", "nrt", None}  # how jieba's dictionary tags a short form that is a place name (长治, 来宾: n)
 
 
 @lru_cache(maxsize=1)
-def place_gazetteer() -> frozenset[str]:
-    """广东省 and 广东, 深圳市 and 深圳 …: the place names of jieba's dictionary (tagged ns) that end in an
-    administrative level above the county, with their short forms. 河里 (also tagged ns) ends in none."""
-    names = set()
+def place_gazetteer() -> dict[str, frozenset[str]]:
+    """Each place name (广东省, 杭州市, 嘉善县) and the places it lies in (浙江省, 嘉兴市 for 嘉善县), from
+    ingest/places.txt. A province or prefecture also by its short form (广东, 杭州) where jieba's dictionary
+    has that form as a place or not at all (长治 is a word: 长治久安)."""
+    tags = {}
     with _segmenter().get_dict_file() as dictionary:
         for line in dictionary:
-            parts = line.decode("utf-8").split() if isinstance(line, bytes) else line.split()
-            place = PLACE_SUFFIX_RE.match(parts[0]) if len(parts) == 3 and parts[2] == "ns" else None
-            if place:
-                names.update((parts[0], place.group(1)))
-    return frozenset(names)
+            parts = (line.decode("utf-8") if isinstance(line, bytes) else line).split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    places: dict[str, frozenset[str]] = {}
+    for line in PLACES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, province, prefecture = (line.split("\t") + [""])[:3]
+        within = frozenset(p for p in (province, prefecture) if p and p != name)
+        places[name] = within
+        short = PLACE_SUFFIX_RE.match(name)
+        if short and not prefecture and tags.get(short.group(1)) in SHORT_FORM_TAGS:
+            places.setdefault(short.group(1), within)
+    return places
 
 
 def content_words(text: str) -> list[str]:

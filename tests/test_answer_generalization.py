@@ -221,6 +221,31 @@ def test_a_place_with_no_indexed_decision_is_answered_from_the_nationwide_ones(m
     assert titles(answer) == {"最高人民法院关于修改《最高人民法院关于审理铁路运输人身损害赔偿纠纷案件适用法律若干问题的解释》的决定"}
 
 
+def test_a_city_with_no_indexed_decision_is_answered_from_its_provinces_and_the_nationwide_ones(mixed):
+    """青岛 is in 山东省: 山东's rules apply there, 北京's and 河南's do not."""
+    answer = mixed.ask("我在青岛，人大常委会讨论决定重大事项，哪些事项要提请审议？")
+    assert not answer.refused
+    assert answer.text.startswith("文库中没有青岛的决定或决议；以下只摘录山东省和全国适用的规定。")
+    assert titles(answer) and all(t.startswith("山东省") or t.startswith("最高人民法院") for t in titles(answer))
+
+
+@pytest.mark.parametrize("question", ["《北京市信息化促进条例》现在还有效吗？", "《北京市信息化促进条例》是哪天通过的？"])
+def test_a_fact_of_a_document_not_indexed_is_read_where_an_indexed_one_states_it(mixed, question):
+    """北京's 废止部分地方性法规 decision repeals the 条例 and gives its adoption date."""
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert answer.text.startswith("文库中没有《北京市信息化促进条例》本身；以下摘录提及它的文件。")
+    assert cited(answer) == {("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "第四条")}
+    assert "2007年9月14日" in answer.text
+
+
+@pytest.mark.parametrize("question", ["《北京市信息化促进条例》第三条说了什么？", "《北京市信息化促进条例》对政务信息共享有什么要求？"])
+def test_the_content_of_a_document_an_indexed_one_only_names_is_refused(mixed, question):
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
+    assert "文库中没有《北京市信息化促进条例》" in answer.text
+
+
 def test_a_place_an_indexed_decision_mentions_is_searched(mixed):
     """怀柔 is one of the districts in 北京's 耕地占用税 decision."""
     answer = mixed.ask("在怀柔占用耕地盖厂房，耕地占用税每平方米多少钱？")
