@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "sealed")]
 FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # written later, same corpus
+EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
@@ -43,14 +44,21 @@ def test_the_corpus_is_38_documents():
 
 
 def test_ids_unique_across_splits_and_every_type_in_each_split():
-    questions = load_questions(SPLITS + FRESH)  # raises on a repeated id
+    questions = load_questions(SPLITS + FRESH + EDGE)  # raises on a repeated id
     assert len(load_questions(SPLITS)) >= 400 and len(questions) >= 550
     for split in SPLITS + FRESH:
         types = {q.type for q in load_questions([split])}
         assert {"plain", "unanswerable", "followup", "compare", "meta", "article"} <= types, split.name
 
 
-@pytest.mark.parametrize("split", SPLITS + FRESH, ids=lambda p: p.name)
+def test_edge_sets_are_half_refusals_with_their_kind_noted():
+    for split in EDGE:
+        questions = load_questions([split])
+        assert len(questions) == 60 and sum(q.expect_refusal for q in questions) == 30, split.name
+        assert all(q.expect_refusal == (q.type == "unanswerable") for q in questions), split.name
+
+
+@pytest.mark.parametrize("split", SPLITS + FRESH + EDGE, ids=lambda p: p.name)
 def test_every_label_names_one_document_and_an_existing_unit(split):
     problems = []
     for q in load_questions([split]):
