@@ -232,10 +232,10 @@ class Assistant:
         missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
         mentions: tuple[Clause, ...] = ()
         if missing and not named:  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search,
-            # unless an indexed document names it (the decision that repeals it, 「…现在还有效吗」)
             # unless it asks a fact about it that an indexed document states (the decision that repeals it,
             # 「…现在还有效吗」): what a text says of another document is its status, not its content
-            mentions = self._mentioning(missing, chosen, (plan.intent, *plan.also)) if plan.intent in METADATA_INTENTS and not plan.article else ()
+            if plan.intent in METADATA_INTENTS and not plan.article:
+                mentions = self._mentioning(missing, chosen, (plan.intent, *plan.also))
             chosen = list(dict.fromkeys(c.doc_id for c in mentions))
         elsewhere = () if plan.regions or filters else self._unindexed_places(plan.query)
         enclosing: tuple[str, ...] = ()
@@ -679,9 +679,7 @@ class Assistant:
         return replace(rewritten, question=plan.question, rewritten=True)
 
 
-def _letters(text: str) -> str:
-    """The text's letters and digits only: 「加计30—50%」 and 「加计30-50%」 read alike."""
-    return "".join(ch for ch in text if ch.isalnum())
+_letters = extractive.letters
 
 
 def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:

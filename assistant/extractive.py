@@ -399,10 +399,14 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     return quotes
 
 
+def letters(text: str) -> str:
+    """The text's letters and digits only: 「加计30—50%」 and 「加计30-50%」 read alike."""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 def mention_quotes(clauses, names: tuple[str, ...], kinds: tuple[str, ...]) -> list[Quote]:
     """The sentences of `clauses` that name one of `names` and state a fact of `kinds` of it (「废止《北京市社会
     治安综合治理条例》（1992年9月19日…通过）」 states its repeal and its adoption)."""
-    letters = lambda text: "".join(ch for ch in text if ch.isalnum())  # noqa: E731
     forms = [letters(name) for name in names]
     facts = [word for kind in kinds for word in FACT_WORDS.get(kind, ())]
     quotes = []
