@@ -294,6 +294,17 @@ def test_the_asked_unit_is_the_word_the_question_word_governs():
     assert asked_units("人民政府应当在几个工作日内答复？") == "工作日"
     assert set(asked_units("审查起诉的办案期限是多长时间？").split("|")) >= {"日", "月"}
     assert asked_units("检察官多少岁退休？") == "岁"
+    assert asked_units("示范区的水面有几平方公里？") == "平方公里|平方千米"  # a measure, not 米 or 公里
+    assert asked_units("人均用水是多少立方米？") == "立方米"
+
+
+def test_a_measure_the_decision_states_is_answered_and_one_it_never_states_is_refused(mixed):
+    """北京's 耕地占用税 decision states 零点五亩 and no 公顷 at all."""
+    stated = mixed.ask("北京人均耕地低于多少亩的区要提高耕地占用税适用税额？")
+    assert not stated.refused and "零点五亩" in stated.text
+    assert cited(stated) == {("北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定", "第二条")}
+    unstated = mixed.ask("北京耕地占用税的决定里，全市耕地一共有多少公顷？")
+    assert unstated.refused and not unstated.citations
 
 
 @pytest.mark.parametrize("question", ["山东的检察监督决议对“一案一评”有什么要求？", "西藏的决定里的“三个必须”是什么？",
