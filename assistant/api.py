@@ -213,11 +213,15 @@ class Assistant:
                 outside = plan.regions
         named: tuple[str, ...] = ()
         others: tuple[str, ...] = ()
+        missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
+        # A 《title》 not indexed names no indexed document, whatever words it shares with one
+        # (《河南省旅游管理条例》 is not the 旅游业 决议 that mentions it)
+        naming = TITLE_RE.sub(lambda m: "" if m.group(1) in missing else m.group(0), plan.query)
         if plan.regions and not outside:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
                 pool = [d for d in chosen if docs[d].region == region]
-                hit = table.named(plan.query, within=pool).doc_ids if len(pool) > 1 else ()
+                hit = table.named(naming, within=pool).doc_ids if len(pool) > 1 else ()
                 named += hit
                 picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
             chosen = picked or chosen
@@ -227,9 +231,8 @@ class Assistant:
                 others = tuple(d for d in allowed if d not in chosen and counterparts(docs[d], docs[chosen[0]]))
                 chosen += others
         else:
-            named = table.named(plan.query, within=chosen).doc_ids
+            named = table.named(naming, within=chosen).doc_ids
             chosen = list(named) or chosen
-        missing = tuple(t for t in TITLE_RE.findall(plan.query) if not _indexed_title(t, docs.values()))
         mentions: tuple[Clause, ...] = ()
         if missing and not named:  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search,
             # unless it asks a fact about it that an indexed document states (the decision that repeals it,
@@ -749,8 +752,17 @@ TITLE_RE = re.compile(r"《([^《》]{4,80})》")
 
 
 def _indexed_title(title: str, documents) -> bool:
-    """Whether a 《title》 from a question names an indexed document (or the text one of them amends)."""
-    return any(title in d.title or (len(title_core(d)) >= 4 and title_core(d) in title) for d in documents)
+    """Whether a 《title》 from a question names an indexed document (or the text one of them amends): part
+    of its title, or its title shortened (《西藏自治区人大常委会关于…的决定》). A title with the same subject
+    from another issuer or of another kind is another document (《中共中央关于…的意见》, 《内蒙古…决定》)."""
+    return any(title in d.title or (len(title_core(d)) >= 4 and title_core(d) in title and _shortened(title, d.title))
+               for d in documents)
+
+
+def _shortened(short: str, full: str) -> bool:
+    """Whether `short` is `full` with characters left out (人大常委会 of 人民代表大会常务委员会)."""
+    rest = iter(full)
+    return all(char in rest for char in short)
 
 
 def _mention(query: str, region: str) -> str:

@@ -620,3 +620,19 @@ def test_a_document_another_writer_adds_is_named_and_cited_without_reopening(tmp
             writer.add_paths([BEIJING / "北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定(2019-07-26).md"])
         answer = serving.ask("《北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定》第二条是怎么规定的？")
         assert cited(answer) == {("北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定", "第二条")}
+
+
+@pytest.mark.parametrize("question", ["《中共中央关于加强新时代检察机关法律监督工作的意见》对公益诉讼有什么要求？",
+                                      "《内蒙古自治区人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定》第三条说了什么？"])
+def test_a_title_with_an_indexed_subject_from_another_issuer_is_not_that_document(mixed, question):
+    """呼和浩特's preamble names both; neither is indexed, whatever subject words its title shares with the seeds."""
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
+    assert "文库中没有《" + question.split("《")[1].split("》")[0] + "》" in answer.text
+
+
+def test_a_shortened_title_of_an_indexed_decision_names_it(mixed):
+    answer = mixed.ask("《西藏自治区人大常委会关于加强新时代检察机关法律监督工作的决定》第十六条说了什么？")
+    assert not answer.refused
+    assert {label for _, label in cited(answer)} == {"第十六条"}
+    assert titles(answer) == {"西藏自治区人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定"}
