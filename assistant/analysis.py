@@ -113,8 +113,13 @@ PLACE_WITH_BODY_RE = re.compile(r"^(.{2,6}?(?:省|市|自治区|自治州|地区
 
 
 # A 《title》, with the words that say which one (「2010年通过的《…决定》」), names a document: what is asked of it
-# is in the rest (「…现在还有效吗」), and the title's own 通过, 决定 or 条例 say nothing of that.
-NAMED_TITLE_RE = re.compile(r"(?:[^，。？！；,]{0,30}(?:通过|制定|发布|印发|公布|颁布|修订|修正)的)?《[^《》]{2,80}》")
+# is in the rest (「…现在还有效吗」), and the title's own 通过, 决定 or 条例 say nothing of that. A title said
+# without 《》 is the issuer's 「关于…的决定」 (「上海市人大常委会关于…的决定是哪天开始施行的」).
+ISSUERS = r"(?:人民代表大会常务委员会|人大常委会|常委会|人民代表大会|人民政府|国务院|最高人民法院|最高人民检察院)"
+DOCUMENT_KINDS = r"(?:决定|决议|规定|条例|意见|办法|解释)(?!权)"
+SPOKEN_TITLE_RE = re.compile(r"[^，。？！；,《》]{0,12}?" + ISSUERS + r"关于[^，。？！；,《》]{2,60}?的" + DOCUMENT_KINDS)
+NAMED_TITLE_RE = re.compile(r"(?:[^，。？！；,]{0,30}(?:通过|制定|发布|印发|公布|颁布|修订|修正)的)?"
+                            r"(?:《[^《》]{2,80}》|" + SPOKEN_TITLE_RE.pattern + ")")
 
 
 def enclosing_places(place: str) -> frozenset[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
-                                short_region)
+                                SPOKEN_TITLE_RE, short_region)
 from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -497,8 +497,10 @@ class Assistant:
         """A question about a document's own fact that no name, place, filter or earlier turn ties to a
         document identifies it by the words of its title. What it asks about (its words less those the fact's
         clause and the usual ways of asking for the fact say, and less determiners: 各地, 上述) must be, at
-        least TITLE_SHARE of it, in the looked-up titles. Returns those words when it is not; else []."""
-        if (not matcher.words or scope.named or scope.mentions or scope.filtered or plan.regions
+        least TITLE_SHARE of it, in the looked-up titles. Returns those words when it is not; else []. A place
+        said inside a title without 《》 (「上海市人大常委会关于…的决定」) is part of the name, not a tie."""
+        placed = plan.regions and not SPOKEN_TITLE_RE.search(plan.query)
+        if (not matcher.words or scope.named or scope.mentions or scope.filtered or placed
                 or plan.refers_to_previous):
             return []
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
@@ -509,7 +511,7 @@ class Assistant:
         subject = [w for w in matcher.words if not matcher.found(w, asked) and not matcher.found(w, stated)
                    and not is_determiner(w) and not OTHER_PLACES_RE.fullmatch(w)]
         total = sum(matcher.weights[w] for w in subject)
-        in_titles = sum(matcher.weights[w] for w in subject if matcher.found(w, titles))
+        in_titles = sum(matcher.weights[w] * matcher.found(w, titles) for w in subject)  # found: a degree (人民 of 人民币)
         return subject if total and in_titles < TITLE_SHARE * total else []
 
     def _unknown_share(self, matcher: TermMatcher) -> float:

@@ -636,3 +636,17 @@ def test_a_shortened_title_of_an_indexed_decision_names_it(mixed):
     assert not answer.refused
     assert {label for _, label in cited(answer)} == {"第十六条"}
     assert titles(answer) == {"西藏自治区人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定"}
+
+
+def test_a_title_said_without_brackets_does_not_decide_the_intent(mixed):
+    """The title's own 决定 and subject words dilute 「是哪天开始施行的」: read without them, it asks for 施行."""
+    answer = mixed.ask("北京市人大常委会关于北京市耕地占用税适用税额的决定是哪天开始施行的？")
+    assert not answer.refused
+    assert cited(answer) == {("北京市人民代表大会常务委员会关于北京市耕地占用税适用税额的决定", "施行条款")}
+    assert "2019年9月1日" in answer.text
+
+
+def test_a_title_said_without_brackets_that_no_indexed_title_carries_is_refused(mixed):
+    """Its place (北京) is part of the name, not a tie to 北京's decisions."""
+    answer = mixed.ask("北京市人大常委会关于促进和保障数字经济发展的决定是哪天开始施行的？")
+    assert answer.refused and not answer.citations
