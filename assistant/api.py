@@ -42,6 +42,11 @@ BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49�
 # The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
                                   r"|什么地方|哪里|哪个位置|什么位置|地址")  # a place
+# The question asks who holds a post (「执委会的主任是谁」): a name, which a sentence states only when it says who
+# is appointed to, elected to or holds that post (「任命…为…主任」, 「由…担任召集人」).
+POST = r"(主任|局长|书记|主席|院长|检察长|市长|省长|县长|区长|部长|厅长|负责人|委员长|秘书长|召集人|组长)"
+PERSON_ASKED_RE = re.compile(POST + r"(?:现在|现任|目前)?(?:是谁|叫什么|姓什么|是哪位)|谁(?:担任|出任|当)" + POST)
+APPOINTED_RE = re.compile(r"任命|担任|当选|选举|辞去|免去|同志")
 # A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid
 # (under FACT_COVERAGE of them, and two words or more: one stray word such as 一共 or 当初 says little) asks
 # about something else.
@@ -450,12 +455,18 @@ class Assistant:
 
     @staticmethod
     def _specific_missing(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, meaning: extractive.Meaning) -> bool:
-        """The question asks for one specific thing — a figure (多少, 几天), a party (归谁, 由谁), a place —
-        and no sentence of the best clauses states it: a figure of the asked unit in a sentence that shares
-        the question's words or is one of the nearest to it in meaning, or, for a party or place, a
-        sentence covering at least half of what the question asks."""
+        """The question asks for one specific thing — a figure (多少, 几天), the holder of a post, a party
+        (归谁, 由谁), a place — and no sentence of the best clauses states it: a figure of the asked unit in a
+        sentence that shares the question's words or is one of the nearest to it in meaning, the post with
+        who fills it (PERSON_ASKED_RE), or, for a party or place, a sentence covering at least half of what
+        the question asks."""
         if QUANTITY_QUESTION_RE.search(plan.query):
             return not _figure_answered(plan.query, hits, matcher, meaning)
+        person = PERSON_ASKED_RE.search(plan.query)
+        if person:
+            post = person.group(1) or person.group(2)
+            return not any(post in sentence and APPOINTED_RE.search(sentence)
+                           for hit in hits for _, sentence in extractive.sentences_of(hit.clause))
         if SPECIFIC_QUESTION_RE.search(plan.query):
             return extractive.best_coverage(hits, matcher) < 0.5
         return False

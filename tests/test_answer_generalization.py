@@ -650,3 +650,10 @@ def test_a_title_said_without_brackets_that_no_indexed_title_carries_is_refused(
     """Its place (北京) is part of the name, not a tie to 北京's decisions."""
     answer = mixed.ask("北京市人大常委会关于促进和保障数字经济发展的决定是哪天开始施行的？")
     assert answer.refused and not answer.citations
+
+
+@pytest.mark.parametrize("question", ["西藏自治区人民检察院的检察长是谁？", "呼和浩特市人民检察院检察长叫什么？"])
+def test_who_holds_a_post_the_decisions_never_fill_is_refused(mixed, question):
+    """Both decisions speak of 检察长 (列席审判委员会, 检察委员会) but name no one: the asked name is not stated."""
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
