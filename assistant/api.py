@@ -211,7 +211,7 @@ class Assistant:
         chosen = list(allowed)
         outside: tuple[str, ...] = ()
         if plan.regions:
-            in_region = [d for d in chosen if docs[d].region in plan.regions]
+            in_region = [d for d in chosen if any(_of_region(docs[d], r) for r in plan.regions)]
             if in_region:
                 chosen = in_region
             elif filters:
@@ -225,7 +225,7 @@ class Assistant:
         if plan.regions and not outside:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
-                pool = [d for d in chosen if docs[d].region == region]
+                pool = [d for d in chosen if _of_region(docs[d], region)]
                 hit = table.named(naming, within=pool).doc_ids if len(pool) > 1 else ()
                 named += hit
                 picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
@@ -282,11 +282,16 @@ class Assistant:
         if scope.outside or not scope.doc_ids:
             return []
         filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else {}
+        neutral = False  # the locality words do not steer the search (the store drops them)
         if _region_filtered(plan, scope):
-            filters["region"] = list(plan.regions)  # the store then drops the locality words from the query
+            docs = self._docs()
+            if all(docs[d].region in plan.regions for d in scope.doc_ids if d in docs):
+                filters["region"] = list(plan.regions)
+            else:  # a nationwide document about the place is in scope (_of_region): the doc_ids filter it
+                neutral = True
         query = self._search_text(plan, scope)
         prefer = self._preference(plan)
-        search = lambda f, n: self._tiered_search(query, n, f, prefer)  # noqa: E731
+        search = lambda f, n: self._tiered_search(query, n, f, prefer, neutral)  # noqa: E731
         compared = self._compared(plan, scope)
         if compared:
             per_side = [search({"doc_id": side, **({"region": filters["region"]} if "region" in filters else {})}, k)
@@ -380,7 +385,7 @@ class Assistant:
         return self._tier_cache
 
     def _tiered_search(self, query: str, k: int, filters: dict | None,
-                       prefer: Callable[[Clause], bool] | None = None) -> list[Hit]:
+                       prefer: Callable[[Clause], bool] | None = None, neutral: bool = False) -> list[Hit]:
         """Search the decisions and the bulk laws as two tiers; decisions first unless they miss.
 
         One min-max blend over 117k law clauses and a few hundred decision clauses lets the laws'
@@ -389,7 +394,8 @@ class Assistant:
         same keyword index, so comparable) beats the decisions' by 1 / BULK_LEAD_RATIO. Within a
         tier, clauses that `prefer` picks move ahead of the rest, keeping their order.
         """
-        weights = {"bm25_weight": self.settings.bm25_weight, "dense_weight": self.settings.dense_weight}
+        weights = {"bm25_weight": self.settings.bm25_weight, "dense_weight": self.settings.dense_weight,
+                   "region_neutral": neutral}
         pool = search_pool(k, prefer)
         primary, bulk_types = self._tiers()
         filters = dict(filters or {})
@@ -398,7 +404,7 @@ class Assistant:
         first = _arrange(self.index.search(query, k=pool, filters={**filters, "doc_id": primary}, **weights), prefer)
         in_primary = set(primary)
         bulk = [h for h in self.index.search(query, k=pool + len(primary), filters={**filters, "doc_type": bulk_types},
-                                             bm25_weight=1.0, dense_weight=0.0)
+                                             bm25_weight=1.0, dense_weight=0.0, region_neutral=neutral)
                 if h.clause.doc_id not in in_primary][:pool]
         bulk = _arrange(bulk, prefer)
         best_first = max((h.scores.get("bm25", 0.0) for h in first), default=0.0)
@@ -776,6 +782,11 @@ def _shortened(short: str, full: str) -> bool:
     """Whether `short` is `full` with characters left out (人大常委会 of 人民代表大会常务委员会)."""
     rest = iter(full)
     return all(char in rest for char in short)
+
+
+def _of_region(document: Document, region: str) -> bool:
+    """The document is the place's own, or a nationwide one about it (最高人民法院's rules on 上海金融法院)."""
+    return document.region == region or (document.region in NATIONWIDE and short_region(region) in document.title)
 
 
 def _mention(query: str, region: str) -> str:

@@ -30,6 +30,9 @@ EXTRA = [
     LAWREFBOOK / "司法解释" / "最高人民法院关于修改《最高人民法院关于审理铁路运输人身损害赔偿纠纷案件适用法律若干问题的解释》的决定.md",
 ]
 
+SHANGHAI = LAWREFBOOK / "DLC" / "上海地方法规" / "地方性法规" / "上海"
+SHANGHAI_COURT = LAWREFBOOK / "司法解释" / "最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定.md"
+
 pytestmark = pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason="needs ../shared/corpora/lawrefbook")
 
 
@@ -657,3 +660,23 @@ def test_who_holds_a_post_the_decisions_never_fill_is_refused(mixed, question):
     """Both decisions speak of 检察长 (列席审判委员会, 检察委员会) but name no one: the asked name is not stated."""
     answer = mixed.ask(question)
     assert answer.refused and not answer.citations
+
+
+@pytest.fixture(scope="module")
+def shanghai(tmp_path_factory):
+    """上海's own 重大事项 rules and the 最高人民法院's rules on 上海金融法院 (a nationwide document)."""
+    from assistant import Assistant
+
+    index_dir = tmp_path_factory.mktemp("shanghai-index")
+    with Assistant.open(index_dir=index_dir) as assistant:
+        report = assistant.add_paths([*sorted(SHANGHAI.glob("*讨论、决定重大事项的规定*.md")), SHANGHAI_COURT])
+        assert not report.errors
+        yield assistant
+
+
+def test_a_nationwide_document_about_a_place_answers_for_that_place(shanghai):
+    """「在上海」 narrows to 上海's documents and the nationwide ones whose title names 上海, and the search is
+    not filtered by region then (the court rules' region is 全国)."""
+    answer = shanghai.ask("在上海，境外投资者的证券纠纷由哪个法院管辖？")
+    assert not answer.refused
+    assert cited(answer) == {("最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定", "第三条")}
