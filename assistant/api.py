@@ -42,6 +42,15 @@ BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49�
 # The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
                                   r"|什么地方|哪里|哪个位置|什么位置|地址")  # a place
+# The question asks which party acts, the party as subject (「谁来处理」, 「由谁审批」, 「钱谁出」, 「归哪家法院管」),
+# not whom to turn to or who gets something, the party as object (「找谁」, 「向谁反映」, 「抚养权归谁」, 「判给谁」):
+# the texts state an actor as a body; an addressee or a recipient they must name.
+ASKED_PARTY = r"(?:谁|哪个部门|哪个机关|哪家)"
+ACTOR_ASKED_RE = re.compile(r"由谁|谁(?!(?:呢|啊)?(?:[？?。，,！!]|$))|哪个部门|哪个机关|哪家")
+PARTY_AS_OBJECT_RE = re.compile(r"(?:向|找|给|问|跟|对|和|属于|交给|分给|判给)" + ASKED_PARTY
+                                + r"|归" + ASKED_PARTY + r"(?:呢|啊)?(?:[？?。，,！!]|$)")  # 「归谁管」: 谁 manages
+# A sentence names a party: a body (…部门, …机关, …法院, …人民政府, …常委会 …).
+PARTY_RE = re.compile(r"部门|机关|机构|法院|检察院|人民政府|委员会|常委会|执委会|单位|组织|办公室|[^结布格]局|厅")
 # The question asks who holds a post (「执委会的主任是谁」): a name, which a sentence states only when it says who
 # is appointed to, elected to or holds that post (「任命…为…主任」, 「由…担任召集人」).
 POST = r"(主任|局长|书记|主席|院长|检察长|市长|省长|县长|区长|部长|厅长|负责人|委员长|秘书长|召集人|组长)"
@@ -465,7 +474,7 @@ class Assistant:
         (归谁, 由谁), a place — and no sentence of the best clauses states it: a figure of the asked unit in a
         sentence that shares the question's words or is one of the nearest to it in meaning, the post with
         who fills it (PERSON_ASKED_RE), or, for a party or place, a sentence covering at least half of what
-        the question asks."""
+        the question asks — or, for a party that acts, one of the sentences nearest in meaning naming a body."""
         if QUANTITY_QUESTION_RE.search(plan.query):
             return not _figure_answered(plan.query, hits, matcher, meaning)
         person = PERSON_ASKED_RE.search(plan.query)
@@ -474,7 +483,12 @@ class Assistant:
             return not any(post in sentence and APPOINTED_RE.search(sentence)
                            for hit in hits for _, sentence in extractive.sentences_of(hit.clause))
         if SPECIFIC_QUESTION_RE.search(plan.query):
-            return extractive.best_coverage(hits, matcher) < 0.5
+            if extractive.best_coverage(hits, matcher) >= 0.5:
+                return False
+            # a party said in other words than the text's (「谁说了算」, 「钱谁出」): stated when a sentence nearest
+            # to the question in meaning names a body, as a figure of a named unit may be (_figure_answered)
+            acting = ACTOR_ASKED_RE.search(plan.query) and not PARTY_AS_OBJECT_RE.search(plan.query)
+            return not (acting and _party_near(hits, meaning))
         return False
 
     def _named_unsaid(self, plan: QueryPlan, scope: Scope) -> bool:
@@ -733,6 +747,14 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher, meaning:
     pattern = pattern or QUANTITY_RE
     return any(pattern.search(sentence) and (not matcher.words or n in nearest or matcher.score(sentence) >= 0.1)
                for n, (_, sentence) in enumerate(sentences))
+
+
+def _party_near(hits: list[Hit], meaning: extractive.Meaning) -> bool:
+    """One of the FIGURE_NEAREST sentences of `hits` nearest to the question in meaning names a body."""
+    sentences = [(hit.clause, sentence) for hit in hits for _, sentence in extractive.sentences_of(hit.clause)]
+    ranked = sorted(((sim, sentence) for clause, sentence in sentences
+                     if (sim := meaning.of(clause, sentence)) is not None), key=lambda x: -x[0])
+    return any(PARTY_RE.search(sentence) for _, sentence in ranked[:FIGURE_NEAREST])
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:

@@ -680,3 +680,20 @@ def test_a_nationwide_document_about_a_place_answers_for_that_place(shanghai):
     answer = shanghai.ask("在上海，境外投资者的证券纠纷由哪个法院管辖？")
     assert not answer.refused
     assert cited(answer) == {("最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定", "第三条")}
+
+
+@pytest.mark.parametrize("question", ["疫情那会儿北京有超市趁机乱涨口罩价格，归谁管？", "北京疫情期间超市哄抬口罩价格，谁来查处？"])
+def test_a_party_asked_in_everyday_words_is_stated_by_the_nearest_sentence_naming_a_body(mixed, question):
+    """No sentence covers half of these words, but the one nearest in meaning (第五条: 哄抬…价格 …由…部门…查处)
+    names who acts."""
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert ("北京市人民代表大会常务委员会关于依法防控新型冠状病毒感染肺炎疫情  坚决打赢疫情防控阻击战的决定", "第五条") in cited(answer)
+
+
+@pytest.mark.parametrize("question", ["离婚后孩子的抚养权归谁？", "夫妻离婚，房子判给谁？", "孩子上学的学费减免该找谁？"])
+def test_a_party_asked_as_object_is_one_the_text_must_name(mixed, question):
+    """Who gets something or whom to turn to (归谁, 判给谁, 找谁) is not any body a nearby sentence names: no
+    decision here says it."""
+    answer = mixed.ask(question)
+    assert answer.refused and not answer.citations
