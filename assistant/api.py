@@ -244,6 +244,8 @@ class Assistant:
                 # the same decision from the other places.
                 others = tuple(d for d in allowed if d not in chosen and counterparts(docs[d], docs[chosen[0]]))
                 chosen += others
+            if not named:  # 「浙江嘉善县在长三角示范区里…」: 上海's 示范区 decision names 嘉善县, so it is about it too
+                chosen += self._mentioning_places(plan, [d for d in allowed if d not in chosen])
         else:
             named = table.named(naming, within=chosen).doc_ids
             chosen = list(named) or chosen
@@ -274,6 +276,16 @@ class Assistant:
             hits = self.index.search(title, k=QUOTED_POOL, filters={"doc_id": pool}, bm25_weight=1.0, dense_weight=0.0)
             found.update((h.clause.clause_id, h.clause) for h in hits if form in _letters(h.clause.text))
         return tuple(dict.fromkeys(q.clause for q in extractive.mention_quotes(list(found.values()), titles, kinds)))
+
+    def _mentioning_places(self, plan: QueryPlan, pool: list[str]) -> list[str]:
+        """The documents of `pool` whose text names a place the question names within its regions (a county
+        or district: 嘉善县 in 浙江), besides the regions' own documents."""
+        places = [p for p in place_names(plan.query) if enclosing_places(p) & set(plan.regions)]
+        found: list[str] = []
+        for place in places:
+            hits = self.index.search(place, k=QUOTED_POOL, filters={"doc_id": pool}, bm25_weight=1.0, dense_weight=0.0)
+            found += [h.clause.doc_id for h in hits if place in h.clause.text and h.clause.doc_id not in found]
+        return found
 
     def _unindexed_places(self, question: str) -> tuple[str, ...]:
         """Places the question names that are no indexed document's region, in no title, and that no indexed

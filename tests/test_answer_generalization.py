@@ -31,6 +31,7 @@ EXTRA = [
 ]
 
 SHANGHAI = LAWREFBOOK / "DLC" / "上海地方法规" / "地方性法规" / "上海"
+ZHEJIANG = LAWREFBOOK / "DLC" / "浙江地方法规" / "地方性法规" / "浙江"
 SHANGHAI_COURT = LAWREFBOOK / "司法解释" / "最高人民法院关于修改《关于上海金融法院案件管辖的规定》的决定.md"
 
 pytestmark = pytest.mark.skipif(not LAWREFBOOK.is_dir(), reason="needs ../shared/corpora/lawrefbook")
@@ -664,12 +665,15 @@ def test_who_holds_a_post_the_decisions_never_fill_is_refused(mixed, question):
 
 @pytest.fixture(scope="module")
 def shanghai(tmp_path_factory):
-    """上海's own 重大事项 rules and the 最高人民法院's rules on 上海金融法院 (a nationwide document)."""
+    """上海's own 重大事项 rules and 示范区 decision, 浙江's 重大事项 rules, and the 最高人民法院's rules on
+    上海金融法院 (a nationwide document)."""
     from assistant import Assistant
 
     index_dir = tmp_path_factory.mktemp("shanghai-index")
     with Assistant.open(index_dir=index_dir) as assistant:
-        report = assistant.add_paths([*sorted(SHANGHAI.glob("*讨论、决定重大事项的规定*.md")), SHANGHAI_COURT])
+        report = assistant.add_paths([*sorted(SHANGHAI.glob("*讨论、决定重大事项的规定*.md")),
+                                      *sorted(SHANGHAI.glob("*长三角生态绿色一体化发展示范区*.md")),
+                                      *sorted(ZHEJIANG.glob("*讨论决定重大事项的规定*.md")), SHANGHAI_COURT])
         assert not report.errors
         yield assistant
 
@@ -697,3 +701,10 @@ def test_a_party_asked_as_object_is_one_the_text_must_name(mixed, question):
     decision here says it."""
     answer = mixed.ask(question)
     assert answer.refused and not answer.citations
+
+
+def test_a_county_another_regions_decision_names_is_searched_there_too(shanghai):
+    """嘉善县 is in 浙江, whose own rules say nothing of the 示范区; 上海's 示范区 decision names 嘉善县."""
+    answer = shanghai.ask("我在浙江嘉善县，先行启动区的控制性详细规划由谁来负责？")
+    assert not answer.refused
+    assert ("上海市人民代表大会常务委员会关于促进和保障长三角生态绿色一体化发展示范区建设若干问题的决定", "第五条") in cited(answer)
