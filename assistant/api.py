@@ -492,8 +492,7 @@ class Assistant:
         person = PERSON_ASKED_RE.search(plan.query)
         if person:
             post = person.group(1) or person.group(2)
-            return not any(post in sentence and APPOINTED_RE.search(sentence)
-                           for hit in hits for _, sentence in extractive.sentences_of(hit.clause))
+            return not any(post in sentence and APPOINTED_RE.search(sentence) for _, sentence in _sentences(hits))
         if SPECIFIC_QUESTION_RE.search(plan.query):
             if extractive.best_coverage(hits, matcher) >= 0.5:
                 return False
@@ -751,11 +750,8 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher, meaning:
     (「拖多久算违约」 → 「…合理期限为三个月」); a bare 「多少」 is met by any number, so its sentence must
     share the question's words."""
     pattern = figure_pattern(query)
-    sentences = [(hit.clause, sentence) for hit in hits for _, sentence in extractive.sentences_of(hit.clause)]
-    nearest: set[int] = set()
-    if pattern is not None:
-        by_meaning = sorted(((meaning.of(c, s), n) for n, (c, s) in enumerate(sentences)), key=lambda x: -(x[0] or -1.0))
-        nearest = {n for sim, n in by_meaning[:FIGURE_NEAREST] if sim is not None}
+    sentences = _sentences(hits)
+    nearest = _nearest(sentences, meaning) if pattern is not None else set()
     pattern = pattern or QUANTITY_RE
     return any(pattern.search(sentence) and (not matcher.words or n in nearest or matcher.score(sentence) >= 0.1)
                for n, (_, sentence) in enumerate(sentences))
@@ -763,10 +759,19 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher, meaning:
 
 def _party_near(hits: list[Hit], meaning: extractive.Meaning) -> bool:
     """One of the FIGURE_NEAREST sentences of `hits` nearest to the question in meaning names a body."""
-    sentences = [(hit.clause, sentence) for hit in hits for _, sentence in extractive.sentences_of(hit.clause)]
-    ranked = sorted(((sim, sentence) for clause, sentence in sentences
-                     if (sim := meaning.of(clause, sentence)) is not None), key=lambda x: -x[0])
-    return any(PARTY_RE.search(sentence) for _, sentence in ranked[:FIGURE_NEAREST])
+    sentences = _sentences(hits)
+    return any(PARTY_RE.search(sentences[n][1]) for n in _nearest(sentences, meaning))
+
+
+def _sentences(hits: list[Hit]) -> list[tuple[Clause, str]]:
+    return [(hit.clause, sentence) for hit in hits for _, sentence in extractive.sentences_of(hit.clause)]
+
+
+def _nearest(sentences: list[tuple[Clause, str]], meaning: extractive.Meaning) -> set[int]:
+    """The positions of the FIGURE_NEAREST sentences nearest to the question in meaning."""
+    scored = [(sim, n) for n, (clause, sentence) in enumerate(sentences)
+              if (sim := meaning.of(clause, sentence)) is not None]
+    return {n for _, n in sorted(scored, key=lambda x: -x[0])[:FIGURE_NEAREST]}
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:
