@@ -99,6 +99,13 @@ def test_a_fact_asked_about_something_else_is_not_a_decisions_own_fact(mixed):
     assert {(c.doc_title[:2], c.label) for c in answer.citations} == {("西藏", "题注")}
 
 
+def test_the_basis_of_a_decision_asked_in_other_words_is_read_from_its_preamble(seed_assistant):
+    """「依照哪些文件出台的」 asks what the document was made on (its 序言), not when it was 废止/施行."""
+    answer = seed_assistant.ask("西藏的决定是依照哪些文件出台的？")
+    assert answer.debug["intent"] == "basis"
+    assert {(c.doc_title[:2], c.kind) for c in answer.citations} == {("西藏", "preamble")}
+
+
 def test_pronoun_after_a_question_about_a_body_refers_to_the_document(mixed):
     history = [("西藏的决定对公安机关有什么要求？", "")]
     answer = mixed.ask("它从哪天起施行？", history=history)
