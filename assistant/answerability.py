@@ -28,6 +28,7 @@ class Decision:
     probability: float
     threshold: float
     features: dict[str, float]
+    unstated: tuple = ()  # the clauses that state a fact asked for without its date (施行, 通过)
 
 
 @dataclass(frozen=True)

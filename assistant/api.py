@@ -68,6 +68,16 @@ TITLE_SHARE = 0.5
 # A term the asker quotes (“四件大事”, 「随申办」) is the thing asked about, word for word.
 QUOTED_RE = re.compile(r"[“「『‘\"]([^“”「」『』‘’\"]{2,40})[”」』’\"]")
 QUOTED_POOL = 10  # keyword hits searched for the clauses that may say a quoted term
+# The facts a date answers, and whether a document's metadata has it; a question asking when; a clause saying when
+DATED_FACTS: dict[str, Callable[[Document], bool]] = {
+    "effective": lambda d: bool(d.effective_date or d.effective_on_publication),
+    "adoption": lambda d: bool(d.adoption_date),
+}
+ARTICLE_LABEL_RE = re.compile(r"^\s*第[一二三四五六七八九十百零〇两0-9]+条\s*")
+FACT_NAMES = {"effective": "施行", "adoption": "通过"}
+WHEN_ASKED_RE = re.compile(r"哪[一]?天|什么时候|什么时间|何时|哪[一]?年|几月|几号|日期|哪个月")
+TIME_STATED_RE = re.compile(r"[0-9０-９〇零一二三四五六七八九]{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
+                            r"|(?:公布|发布|通过|印发|颁布)之日")
 OTHER_PLACES_RE = re.compile(r"两地|两个地方|其他地方|别的地方|其他地区|外地|各地|两个决定|两部决定|两份决定")
 NATIONWIDE = ("全国", "")  # regions of documents no one place owns (national ones, or a region the parser could not read)
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
@@ -609,6 +619,12 @@ class Assistant:
                     # so it is judged as a search question (pipeline.decide).
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "lookup_missing": 1.0,
                                                       "fact_coverage": covered})
+            if found and plan.intent in DATED_FACTS and WHEN_ASKED_RE.search(plan.query):
+                unstated = self._undated(plan.intent, hits)
+                if unstated:
+                    # 「…从哪一天起施行」 where the text reads 「本规定自施行。」: the clause is there, the date is not
+                    return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "fact_unstated": 1.0},
+                                    unstated=unstated)
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})
         if matcher.words and features["unknown"] >= 1.0:
             # Not one of the question's words occurs in the indexed texts, in any form the aliases know:
@@ -621,6 +637,19 @@ class Assistant:
         threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
         # An LLM reads the clauses and may refuse itself (「现有决定未规定」 → refused): the gate only stops the hopeless.
         return model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
+
+    def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
+        """The looked-up clauses stating `fact` (施行, 通过), when no document they come from has its date: not
+        in its metadata and not in a clause (a date, 公布之日, 通过之日); empty when one has it."""
+        documents = self._docs()
+        looked_up = [h.clause for h in hits if "lookup" in h.scores]
+        for doc_id in dict.fromkeys(c.doc_id for c in looked_up):
+            document = documents.get(doc_id)
+            if document is None or DATED_FACTS[fact](document):
+                return ()
+            if any(TIME_STATED_RE.search(c.text) for c in looked_up if c.doc_id == doc_id):
+                return ()
+        return tuple(looked_up)
 
     def matcher(self, plan: QueryPlan, scope: Scope | None = None) -> TermMatcher:
         """The question's content words; a region, or the title words naming a document in scope, say
@@ -666,9 +695,14 @@ class Assistant:
         return mode
 
     def _refusal(self, plan: QueryPlan, sources: list[Clause], scope: Scope | None = None,
-                 filters: dict | None = None) -> Answer:
+                 filters: dict | None = None, unstated: tuple[Clause, ...] = ()) -> Answer:
         text = refusal_text(plan.question)
-        if scope is not None and scope.missing and not scope.doc_ids:
+        if unstated:
+            fact = FACT_NAMES.get(plan.intent, "")
+            said = "；".join(f"《{c.doc_title}》{c.label if c.kind == 'article' else ''}原文为"
+                            f"「{ARTICLE_LABEL_RE.sub('', c.text).strip()}」" for c in unstated)
+            text = f"现有文本未载明{fact}日期：{said}，没有写明日期。"
+        elif scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
         elif scope is not None and scope.elsewhere and scope.enclosing:

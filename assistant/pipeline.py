@@ -104,7 +104,8 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
     """Write the draft: LLM tokens are yielded as they arrive; the extractive draft is yielded by `stream`
     after verification. A refusal sets `turn.answer` directly."""
     if not turn.decision.answerable:
-        turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters)
+        turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters,
+                                         unstated=turn.decision.unstated)
         return
     if turn.mode == "llm":
         from assistant.llm import LLMResult

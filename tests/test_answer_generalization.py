@@ -715,3 +715,14 @@ def test_a_county_another_regions_decision_names_is_searched_there_too(shanghai)
     answer = shanghai.ask("我在浙江嘉善县，先行启动区的控制性详细规划由谁来负责？")
     assert not answer.refused
     assert ("上海市人民代表大会常务委员会关于促进和保障长三角生态绿色一体化发展示范区建设若干问题的决定", "第五条") in cited(answer)
+
+
+def test_a_date_the_text_leaves_out_is_not_answered_with_the_clause_that_lacks_it(shanghai):
+    """浙江's 重大事项 rules read 「本规定自施行。」 (the date is missing from the text) and the document has no
+    date of effect: asked when they took effect, the answer says the text does not state it and quotes
+    what it does say, instead of citing the dateless clause as the answer. A dated one is still answered."""
+    answer = shanghai.ask("浙江省讨论决定重大事项的规定是从哪天开始施行的？")
+    assert answer.refused and not answer.citations
+    assert "未载明施行日期" in answer.text and "本规定自施行" in answer.text
+    answer = shanghai.ask("浙江省讨论决定重大事项的规定是什么时候通过的？")
+    assert not answer.refused and "2001年11月2日" in answer.text
