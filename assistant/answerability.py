@@ -29,6 +29,7 @@ class Decision:
     threshold: float
     features: dict[str, float]
     unstated: tuple = ()  # the clauses that state a fact asked for without its date (施行, 通过)
+    unlisted: tuple = ()  # numbered shorthands asked for their members that the texts name without listing
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,12 @@ FACT_NAMES = {"effective": "施行", "adoption": "通过"}
 WHEN_ASKED_RE = re.compile(r"哪[一]?天|什么时候|什么时间|何时|哪[一]?年|几月|几号|日期|哪个月")
 TIME_STATED_RE = re.compile(r"[0-9０-９〇零一二三四五六七八九]{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
                             r"|(?:公布|发布|通过|印发|颁布)之日")
+# A numbered shorthand (四件大事, 五大任务, 两个维护) asked for what it consists of, and the words that list it
+SHORTHAND_RE = re.compile(r"[一二三四五六七八九十两]+(?:大|件|个|项|种|类|步)[\u4e00-\u9fff]{1,4}?(?=[”」』’\"]|具体|是|指|包括|有|都|分别|$)")
+MEMBERS_ASKED_RE = re.compile(r"具体(?:指|是|包括|内容)|指的?是?什么|是哪[几些一二三四五六七八九十]|包括哪些|都有哪些|都是什么|分别是什么")
+LISTED_AFTER_RE = re.compile(r"[”」』’\"]?\s*(?:[，,]?\s*即|是指|指的是|包括|[：:]|（[一1])")
+LISTED_BEFORE_RE = re.compile(r"(?:简称|统称|以下称)[“「『‘\"]?$")
+MEMBERS_JOINED_RE = re.compile(r"[、和及与]")
 OTHER_PLACES_RE = re.compile(r"两地|两个地方|其他地方|别的地方|其他地区|外地|各地|两个决定|两部决定|两份决定")
 NATIONWIDE = ("全国", "")  # regions of documents no one place owns (national ones, or a region the parser could not read)
 ENTITY_POOL = 20  # candidates per tier searched for clauses addressed to the body an entity question asks about
@@ -482,7 +488,7 @@ class Assistant:
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
             "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)
-                                    or self._named_unsaid(plan, scope)),
+                                    or self._named_unsaid(plan, scope) or bool(self._members_unlisted(plan, scope))),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -520,6 +526,23 @@ class Assistant:
         if plan.entity:
             asked.append((*plan.terms, plan.entity_form or ""))
         return bool(scope.doc_ids) and any(not self._said(forms, scope) for forms in asked)
+
+    def _members_unlisted(self, plan: QueryPlan, scope: Scope) -> tuple[str, ...]:
+        """The question asks what a numbered shorthand consists of (「“四件大事”具体指什么」, 「五大任务是哪五项」)
+        and the documents in scope name it without listing it: no sentence saying it has a listing word
+        next to it (即, 是指, 包括, ：, 简称, 统称). Naming a slogan is not defining it. The terms, or ()."""
+        if not MEMBERS_ASKED_RE.search(plan.query):
+            return ()
+        terms = [t for t in dict.fromkeys(SHORTHAND_RE.findall(plan.query)) if not MEMBERS_ASKED_RE.fullmatch(t)]
+        if not terms or not scope.doc_ids:
+            return ()
+        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
+        for term in terms:
+            hits = self.index.search(term, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
+            sentences = [s for h in hits for _, s in extractive.sentences_of(h.clause) if term in s]
+            if not sentences or any(_lists(term, s) for s in sentences):
+                return ()  # not said (_named_unsaid's case) or said with its members
+        return tuple(terms)
 
     def _said(self, forms: tuple[str, ...], scope: Scope) -> bool:
         """A document in scope says one of `forms` in its title or its clauses (punctuation and spacing aside)."""
@@ -636,7 +659,10 @@ class Assistant:
         model = load_model()
         threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
         # An LLM reads the clauses and may refuse itself (「现有决定未规定」 → refused): the gate only stops the hopeless.
-        return model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
+        decision = model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
+        if not decision.answerable and features["figure_missing"]:
+            decision = replace(decision, unlisted=self._members_unlisted(plan, scope))
+        return decision
 
     def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
         """The looked-up clauses stating `fact` (施行, 通过), when no document they come from has its date: not
@@ -695,13 +721,15 @@ class Assistant:
         return mode
 
     def _refusal(self, plan: QueryPlan, sources: list[Clause], scope: Scope | None = None,
-                 filters: dict | None = None, unstated: tuple[Clause, ...] = ()) -> Answer:
+                 filters: dict | None = None, unstated: tuple[Clause, ...] = (), unlisted: tuple[str, ...] = ()) -> Answer:
         text = refusal_text(plan.question)
         if unstated:
             fact = FACT_NAMES.get(plan.intent, "")
             said = "；".join(f"《{c.doc_title}》{c.label if c.kind == 'article' else ''}原文为"
                             f"「{ARTICLE_LABEL_RE.sub('', c.text).strip()}」" for c in unstated)
             text = f"现有文本未载明{fact}日期：{said}，没有写明日期。"
+        elif unlisted:
+            text = f"现有决定提到{''.join(f'“{t}”' for t in unlisted)}，但未列明其具体内容。"
         elif scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
@@ -806,6 +834,17 @@ def _nearest(sentences: list[tuple[Clause, str]], meaning: extractive.Meaning) -
     scored = [(sim, n) for n, (clause, sentence) in enumerate(sentences)
               if (sim := meaning.of(clause, sentence)) is not None]
     return {n for _, n in sorted(scored, key=lambda x: -x[0])[:FIGURE_NEAREST]}
+
+
+def _lists(term: str, sentence: str) -> bool:
+    """`sentence` spells out what `term` consists of: a listing word right after it (即, 包括, ：), a 简称/统称
+    right before, or the members themselves right before (「…五大任务和…建设“模范自治区”两件大事」)."""
+    for i in (m.start() for m in re.finditer(re.escape(term), sentence)):
+        before = re.split(r"[，,。；;：:]", sentence[:i])[-1].rstrip("“「『‘\"")
+        if (LISTED_AFTER_RE.match(sentence[i + len(term):]) or LISTED_BEFORE_RE.search(before[-8:] + "“")
+                or (MEMBERS_JOINED_RE.search(before) and not before.endswith("的"))):
+            return True
+    return False
 
 
 def _is_region_word(word: str, regions: list[str]) -> bool:

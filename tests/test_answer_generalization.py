@@ -726,3 +726,15 @@ def test_a_date_the_text_leaves_out_is_not_answered_with_the_clause_that_lacks_i
     assert "未载明施行日期" in answer.text and "本规定自施行" in answer.text
     answer = shanghai.ask("浙江省讨论决定重大事项的规定是什么时候通过的？")
     assert not answer.refused and "2001年11月2日" in answer.text
+
+
+def test_a_numbered_shorthand_the_text_names_without_listing_is_not_explained(seed_assistant):
+    """「“四件大事”是哪四件」: 西藏's decision says 聚焦“四件大事” and never lists them, so quoting that sentence
+    would answer a question it does not answer. 呼和浩特's 「五大任务和全方位建设“模范自治区”两件大事」 names the
+    two things right before the term, so that one is answered."""
+    answer = seed_assistant.ask("西藏的决定里讲的“四件大事”分别是哪四件？")
+    assert answer.refused and not answer.citations
+    assert "“四件大事”" in answer.text and "未列明" in answer.text
+    answer = seed_assistant.ask("呼和浩特决定说的“两件大事”具体指什么？")
+    assert not answer.refused
+    assert {(c.doc_title[:4], c.label) for c in answer.citations} == {("呼和浩特", "第三条")}
