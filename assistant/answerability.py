@@ -29,7 +29,7 @@ class Decision:
     threshold: float
     features: dict[str, float]
     unstated: tuple = ()  # the clauses that state a fact asked for without its date (施行, 通过)
-    unlisted: tuple = ()  # numbered shorthands asked for their members that the texts name without listing
+    silent: str = ""  # why the texts are silent on what is asked although they name its subject (the refusal says it)
 
 
 @dataclass(frozen=True)

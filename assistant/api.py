@@ -29,7 +29,7 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from ingest.parser import parse_file
 from ingest.records import Clause, Document, ParsedDocument
-from ingest.tokenize import tokenize
+from ingest.tokenize import place_gazetteer, tokenize
 from store import ClauseIndex
 from store.records import DocumentEntry, Hit
 
@@ -488,7 +488,7 @@ class Assistant:
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
             "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)
-                                    or self._named_unsaid(plan, scope) or bool(self._members_unlisted(plan, scope))),
+                                    or self._named_unsaid(plan, scope) or bool(self._silence(plan, scope))),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -526,6 +526,39 @@ class Assistant:
         if plan.entity:
             asked.append((*plan.terms, plan.entity_form or ""))
         return bool(scope.doc_ids) and any(not self._said(forms, scope) for forms in asked)
+
+    def _silence(self, plan: QueryPlan, scope: Scope) -> str:
+        """Why the documents in scope are silent on what the question asks although they name its subject
+        (a shorthand named but not listed, a place left out of a list of its neighbours), in words for
+        the refusal; "" when they are not."""
+        terms = self._members_unlisted(plan, scope)
+        if terms:
+            return f"现有决定提到{''.join(f'“{t}”' for t in terms)}，但未列明其具体内容。"
+        place, neighbours = self._place_unlisted(plan, scope)
+        if place:
+            return f"现有决定逐一列出了{'、'.join(neighbours[:3])}等地的规定，但未提及{place}。"
+        return ""
+
+    def _place_unlisted(self, plan: QueryPlan, scope: Scope) -> tuple[str, list[str]]:
+        """A county or city the question names (「东城区…每平方米多少」) that the documents in scope never say,
+        while they name two or more of its neighbours (places of its kind in the same province or city,
+        「朝阳区、海淀区…」): they go place by place and leave it out. A decision that names no such places
+        applies to all of them (拉萨 under 西藏's decision). (place, the neighbours said) or ("", [])."""
+        asked = [p for p in place_names(plan.query) if enclosing_places(p)]
+        if not asked or not scope.doc_ids:
+            return "", []
+        docs = self._docs()
+        regions = {docs[d].region for d in scope.doc_ids if d in docs}
+        text = "\n".join(c.text for d in scope.doc_ids for c in self.index.clauses(d))
+        gazetteer = place_gazetteer()
+        for place in asked:
+            if place in regions or place in text or (len(place) > 2 and place[:-1] in text):
+                continue
+            neighbours = [q for q, within in gazetteer.items()
+                          if within == gazetteer[place] and q != place and q[-1] == place[-1] and q in text]
+            if len(neighbours) >= 2:
+                return place, sorted(neighbours, key=text.index)
+        return "", []
 
     def _members_unlisted(self, plan: QueryPlan, scope: Scope) -> tuple[str, ...]:
         """The question asks what a numbered shorthand consists of (「“四件大事”具体指什么」, 「五大任务是哪五项」)
@@ -661,7 +694,7 @@ class Assistant:
         # An LLM reads the clauses and may refuse itself (「现有决定未规定」 → refused): the gate only stops the hopeless.
         decision = model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
         if not decision.answerable and features["figure_missing"]:
-            decision = replace(decision, unlisted=self._members_unlisted(plan, scope))
+            decision = replace(decision, silent=self._silence(plan, scope))
         return decision
 
     def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
@@ -721,15 +754,15 @@ class Assistant:
         return mode
 
     def _refusal(self, plan: QueryPlan, sources: list[Clause], scope: Scope | None = None,
-                 filters: dict | None = None, unstated: tuple[Clause, ...] = (), unlisted: tuple[str, ...] = ()) -> Answer:
+                 filters: dict | None = None, unstated: tuple[Clause, ...] = (), silent: str = "") -> Answer:
         text = refusal_text(plan.question)
         if unstated:
             fact = FACT_NAMES.get(plan.intent, "")
             said = "；".join(f"《{c.doc_title}》{c.label if c.kind == 'article' else ''}原文为"
                             f"「{ARTICLE_LABEL_RE.sub('', c.text).strip()}」" for c in unstated)
             text = f"现有文本未载明{fact}日期：{said}，没有写明日期。"
-        elif unlisted:
-            text = f"现有决定提到{''.join(f'“{t}”' for t in unlisted)}，但未列明其具体内容。"
+        elif silent:
+            text = silent
         elif scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")

@@ -105,7 +105,7 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
     after verification. A refusal sets `turn.answer` directly."""
     if not turn.decision.answerable:
         turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters,
-                                         unstated=turn.decision.unstated, unlisted=turn.decision.unlisted)
+                                         unstated=turn.decision.unstated, silent=turn.decision.silent)
         return
     if turn.mode == "llm":
         from assistant.llm import LLMResult

@@ -738,3 +738,16 @@ def test_a_numbered_shorthand_the_text_names_without_listing_is_not_explained(se
     answer = seed_assistant.ask("呼和浩特决定说的“两件大事”具体指什么？")
     assert not answer.refused
     assert {(c.doc_title[:4], c.label) for c in answer.citations} == {("呼和浩特", "第三条")}
+
+
+def test_a_place_left_out_of_a_list_of_its_neighbours_is_not_answered_for(mixed):
+    """北京's 耕地占用税 decision gives the rate district by district and never names 西城区: the rates of the
+    others do not answer for it. 怀柔区 is listed and answered; a decision that names no districts at all
+    still applies to every one of them (拉萨 under 西藏's decision)."""
+    answer = mixed.ask("西城区占用耕地建房子，耕地占用税每平方米交多少？")
+    assert answer.refused and not answer.citations
+    assert "未提及西城区" in answer.text
+    answer = mixed.ask("怀柔区占用耕地建房子，耕地占用税每平方米交多少？")
+    assert not answer.refused and "四十二元" in answer.text
+    answer = mixed.ask("拉萨的检察机关要不要开展公益诉讼？")
+    assert not answer.refused and any(c.doc_title.startswith("西藏") for c in answer.citations)
