@@ -17,7 +17,7 @@ from pathlib import Path
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
-                                SPOKEN_TITLE_RE, short_region)
+                                ISSUERS, SPOKEN_TITLE_RE, short_region)
 from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
@@ -667,7 +667,8 @@ class Assistant:
                 if unidentified and names_a_document(plan.query, unidentified):
                     # 「网络安全条例是哪次会议通过的」: a document that no indexed title names. Searching the clauses
                     # for its name would quote whichever decision shares a word with it.
-                    return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "unindexed_document": 1.0})
+                    return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "unindexed_document": 1.0},
+                                    silent=_unindexed_words(plan.query, unidentified))
                 if elsewhere or unidentified:
                     # The clause that states the fact, the title and the usual ways of asking for it leave most
                     # of the question unsaid: it asks about something else (「…工作报告是在哪次会议上审议通过的」,
@@ -867,6 +868,19 @@ def _nearest(sentences: list[tuple[Clause, str]], meaning: extractive.Meaning) -
     scored = [(sim, n) for n, (clause, sentence) in enumerate(sentences)
               if (sim := meaning.of(clause, sentence)) is not None]
     return {n for _, n in sorted(scored, key=lambda x: -x[0])[:FIGURE_NEAREST]}
+
+
+def _unindexed_words(question: str, unidentified: list[str]) -> str:
+    """The refusal for a question about a document no indexed title names: its title as said, when said whole
+    (「上海市人大常委会关于…的决定」), or else the words of it that no title has."""
+    said = SPOKEN_TITLE_RE.search(question)
+    if said:  # from its place or issuer on (「请问北京市人大常委会关于…」)
+        title = said.group(0)
+        starts = [title.find(p) for p in place_names(title)] + [m.start() for m in re.finditer(ISSUERS, title)]
+        title = title[min((i for i in starts if i >= 0), default=0):].strip()
+        return f"文库中没有「{title}」，无法回答关于它的问题。如需查询，请先把它加入文库。"
+    return (f"文库中没有标题含「{'、'.join(unidentified)}」的文件，无法确定问题所说的是哪一份。"
+            "如需查询，请先把它加入文库。")
 
 
 def _lists(term: str, sentence: str) -> bool:

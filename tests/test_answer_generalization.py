@@ -214,6 +214,16 @@ def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question)
     assert answer.refused and not answer.citations
 
 
+def test_the_refusal_names_the_document_that_is_not_indexed(mixed):
+    """The user learns which document the library lacks: its title as said, from its place or issuer on, or
+    else the words no indexed title has."""
+    answer = mixed.ask("请问北京市人大常委会关于加强生活垃圾分类管理的决定是哪天开始施行的？")
+    assert answer.refused and not answer.citations
+    assert "文库中没有「北京市人大常委会关于加强生活垃圾分类管理的决定」" in answer.text
+    answer = mixed.ask("网络安全条例是哪次会议通过的？")
+    assert answer.refused and "网络安全" in answer.text and "未找到" not in answer.text
+
+
 @pytest.mark.parametrize(("question", "place"), [("广东省的检察监督决定对公安机关有什么要求？", "广东省"),
                                                  ("深圳市人大常委会的决定什么时候施行？", "深圳市"),
                                                  ("在重庆打工被拖欠了工资，检察院能帮忙吗？", "重庆"),
