@@ -20,6 +20,7 @@ from assistant.figures import figure_pattern
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
+from ingest.tokenize import tagged_words
 from store.chunking import sentence_texts
 from store.records import Hit
 
@@ -469,6 +470,11 @@ def _cn_date(value) -> str:
 FIGURE_RE = re.compile(
     r"(?<!第)(?:[0-9０-９]+(?:\.[0-9]+)?|[一二三四五六七八九十百千万两]+)(?:个)?(?:工作日|日|天|个月|月|年|周|小时|元|万元|亿元|倍|人|名|次|%|％)(?:以内|内|以上|以下)?"
     r"|百分之[一二三四五六七八九十百点]+")
+BODY_TAGS = frozenset("njb")  # nouns (n, nt, ns …), abbreviations (j: 常委会), distinguishers (b: 主任)
+BARE_BODY_RE = re.compile(r"委员会|机关|部门|机构|会议")
+BODY_SHORT_FORMS = (("人民代表大会常务委员会", "人大常委会"), ("人民代表大会", "人大"), ("人民检察院", "检察院"),
+                    ("人民法院", "法院"), ("人民政府", "政府"))
+LEVEL_PREFIX_RE = re.compile(r"^(?:各级|本级|同级|上级|自治区|省|市|区|县|州)")
 BODY_RE = re.compile(r"[\u4e00-\u9fff]{0,8}?(?:人民政府|人民法院|人民检察院|委员会|常委会|主任会议|机关|部门|机构|法院|检察院)")
 
 
@@ -480,12 +486,29 @@ def _facts(section: Section) -> tuple[dict[str, Quote], dict[str, Quote]]:
         for match in FIGURE_RE.finditer(quote.text):
             figures.setdefault(match.group(0), quote)
         for match in BODY_RE.finditer(quote.text):
-            name = match.group(0)
-            for lead in ("应当", "由", "向", "经", "对", "和", "与", "及", "并", "的", "或者", "或"):
-                name = name.split(lead)[-1]
-            if len(name) >= 4:
+            name = body_name(match.group(0))
+            if name:
                 bodies.setdefault(name, quote)
     return figures, bodies
+
+
+def body_name(phrase: str) -> str:
+    """The body a phrase ending in a body word names: its trailing nouns (「积极配合检察机关」 → 检察机关,
+    「由省人大常委会主任会议」 → 省人大常委会主任会议); "" when only the bare word is left (机关, 部门)."""
+    tagged = tagged_words(phrase)
+    start = len(tagged)
+    while start and tagged[start - 1][1][:1] in BODY_TAGS:
+        start -= 1
+    name = "".join(word for word, _ in tagged[start:])
+    return name if name and not BARE_BODY_RE.fullmatch(name) else ""
+
+
+def body_key(name: str) -> str:
+    """One key for a body however a decision names it: 省人民代表大会常务委员会, 市人大常委会 and 常委会 alike."""
+    for long, short in BODY_SHORT_FORMS:
+        name = name.replace(long, short)
+    name = LEVEL_PREFIX_RE.sub("", name)
+    return "人大常委会" + name[3:] if name.startswith("常委会") else name
 
 
 def differences(sections: list[Section], titles: dict[str, str]) -> list[str]:
@@ -506,12 +529,12 @@ def differences(sections: list[Section], titles: dict[str, str]) -> list[str]:
             else:
                 parts.append(name + "所摘条文未载明具体数字或期限")
         lines.append("- 数字与期限：" + "；".join(parts) + "。")
-    named = [set(b) for _, _, b in facts]
+    named = [{body_key(b) for b in bodies} for _, _, bodies in facts]
     if len(named) > 1 and any(n != named[0] for n in named):
         parts = []
         for (section, _, bodies), names in zip(facts, named):
             others = set().union(*(n for n in named if n is not names))
-            only = [b for b in bodies if b not in others][:4]
+            only = list({body_key(b): b for b in reversed(bodies) if body_key(b) not in others}.values())[::-1][:4]
             if only:
                 name = f"《{titles.get(section.doc_id, section.document_title)}》"
                 parts.append(name + "另提及" + "、".join(f"{b}{marker(bodies[b].clause, titles.get(section.doc_id))}" for b in only))

@@ -106,6 +106,19 @@ def words(text: str) -> list[str]:
     return _segmenter().lcut(text)
 
 
+def tagged_words(text: str) -> list[tuple[str, str]]:
+    """(word, part of speech) pairs of `text` (jieba's tags: n… nouns, v verbs, a adjectives, d adverbs, p prepositions),
+    cut as `words` cuts it."""
+    return [(pair.word, pair.flag) for pair in _tagger().cut(text)]
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_segmenter())
+
+
 PLACES_FILE = Path(__file__).with_name("places.txt")  # scripts/make_places.py writes it
 # 广西壮族自治区 → 广西, 甘南藏族自治州 → 甘南, 杭州市 → 杭州: the name people use without the level.
 PLACE_SUFFIX_RE = re.compile(r"^(.{2,8}?)((?:维吾尔|[\u4e00-\u9fff]{1,3}族)*(?:特别行政区|自治区|自治州|地区|省|市|盟))$")

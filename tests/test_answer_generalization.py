@@ -552,6 +552,23 @@ def test_compare_states_what_differs_with_each_side_cited(mixed):
     assert len(re.findall(r"〔《", difference)) >= 2
 
 
+def test_compare_names_the_bodies_that_differ_not_the_words_around_them(seed_assistant):
+    """The bodies one side names and the other does not, by their names (监察机关, not 「健全监察机关」), and a
+    body both name in other words (省人大常委会, 常委会) is no difference."""
+    answer = seed_assistant.ask("西藏和呼和浩特的决定对公安机关的要求有什么不同？")
+    assert not answer.refused
+    bodies = [line for line in answer.text.split("**对照**", 1)[1].splitlines() if line.startswith("- 涉及的机关")]
+    assert bodies, answer.text
+    named = re.findall(r"(?:另提及|〕、)([^、〔；]+)〔", bodies[0])
+    assert named and all(re.fullmatch(r"[\u4e00-\u9fff]*(机关|部门|机构|委员会|常委会|法院|检察院|政府|会议)", n) for n in named)
+    assert not any(n.startswith(("健全", "积极", "配合", "决定", "依法")) for n in named), named
+
+    from assistant.extractive import body_key, body_name
+    assert body_name("积极配合检察机关") == "检察机关" and body_name("决定是否提请常委会") == "常委会"
+    assert body_key("省人民代表大会常务委员会") == body_key("市人大常委会") == body_key("常委会")
+    assert body_name("机关") == ""
+
+
 # 6. Filters never widen -------------------------------------------------------------------------------
 
 def test_a_region_outside_the_chosen_filter_is_not_searched(mixed):
