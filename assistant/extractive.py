@@ -10,7 +10,7 @@ the text's, the sentences nearest to it in meaning (their vectors are in the ind
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant.analysis import METADATA_INTENTS, QueryPlan, entity_table
@@ -31,6 +31,7 @@ OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将",
 MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
+FIGURE_UNSTATED = "所摘条文未载明所问的具体数字或期限；以下是与问题相关的规定，供参考。"
 FALLBACK_ARTICLES = 2  # when no sentence shares the question's words, quote the best-ranked clauses
 CLOSE_SCORE = 0.9  # a further clause is quoted when its fused score is this close to the best one's
 # A clause is quoted for its words only when its fused score is at least this share of its decision's best
@@ -601,14 +602,30 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         quotes = ranked_quotes(hits, matcher, plan.compare)
     if not quotes:
         return None
-    return render(plan, group_by_document(figure_focus(plan, quotes)), documents, scope or [], titles or {})
+    quotes, unstated = figure_focus(plan, quotes, hits)
+    text = render(plan, group_by_document(quotes), documents, scope or [], titles or {})
+    return f"{FIGURE_UNSTATED}\n\n{text}" if unstated else text
 
 
-def figure_focus(plan: QueryPlan, quotes: list[Quote]) -> list[Quote]:
-    """A question that asks for a figure of a named unit (「几个工作日」「拖多久」「百分之多少」): of each
-    document's quotes, those that state such a figure, when any does; the others only surround it."""
+def figure_focus(plan: QueryPlan, quotes: list[Quote], hits: list[Hit]) -> tuple[list[Quote], bool]:
+    """A question that asks for a figure of a named unit (「几个工作日」「拖多久」「最多赔多少钱」): each quoted
+    article's sentence that states such a figure comes too (its own paragraph cited), and of each document's
+    quotes those that state one are kept, when any does; the others only surround it. (quotes, whether no
+    quoted article states such a figure: the answer then says so above the provisions found.)"""
     pattern = figure_pattern(plan.query) if plan.intent not in METADATA_INTENTS and plan.intent != "article" else None
     if pattern is None:
-        return quotes
-    stating = {q.clause.doc_id for q in quotes if pattern.search(q.text)}
-    return [q for q in quotes if q.clause.doc_id not in stating or pattern.search(q.text)]
+        return quotes, False
+    articles = {h.clause.article_key: h.clause for h in hits}
+    completed: list[Quote] = []
+    for quote in quotes:
+        article = articles.get(quote.clause.article_key)
+        if pattern.search(quote.text) or article is None:
+            completed.append(quote)
+            continue
+        stated = [(n, s) for n, s in sentences_of(article) if pattern.search(s)]
+        own = [s for n, s in stated if _cited_unit(article, n).clause_id == quote.clause.clause_id]
+        completed.append(replace(quote, text=quote.text + "……" + "".join(own)) if own else quote)
+        completed += [Quote(_cited_unit(article, n), with_stem(article, n, s), quote.rank + 0.5)
+                      for n, s in stated if _cited_unit(article, n).clause_id != quote.clause.clause_id]
+    stating = {q.clause.doc_id for q in completed if pattern.search(q.text)}
+    return [q for q in completed if q.clause.doc_id not in stating or pattern.search(q.text)], not stating

@@ -29,6 +29,9 @@ ASKED_UNIT_RE = re.compile(r"(?:多少|几|多长)个?[十百千万亿]*(工作�
 ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)[^，。？,?]{0,3}?(?:是|为|有)?(?:多少|多长|几)")
 ASKED_SHARE_RE = re.compile(r"百分之(?:多少|几)|(?:多少|几)(?:%|％|成)|(?:比例|比率|利率|税率|费率)[^，。？,?]{0,3}?(?:是|为)?(?:多少|几)")
 NUMBER = r"([0-9０-９.]+|[一二三四五六七八九十百千万亿两]+)"
+# A date is not a length of time: 「2018年12月1日」 states no 年, 月 or 日 figure.
+NOT_A_DATE_BEFORE = r"(?<![0-9０-９.〇零一二三四五六七八九十百千万亿两年月])(?![0-9０-９]{4}\s*年)"
+NOT_A_DATE_AFTER = r"(?![0-9０-９一二三四五六七八九十]+\s*日)"
 SHARE_FIGURE = r"百分之[一二三四五六七八九十百零]|[0-9０-９.]+\s*[%％]|[一二三四五六七八九十]成"
 
 
@@ -43,5 +46,6 @@ def figure_pattern(query: str) -> re.Pattern | None:
     """What a sentence must contain to state the figure asked for: a number of the asked unit (「几个工作日」
     → N个工作日), a share (「百分之多少」「利率是多少」 → 百分之N, N%), or None when the question names neither."""
     units, share = asked_units(query), ASKED_SHARE_RE.search(query)
-    parts = ([rf"{NUMBER}个?[十百千万亿]*({units})"] if units else []) + ([SHARE_FIGURE] if share else [])
+    parts = ([NOT_A_DATE_BEFORE + rf"{NUMBER}个?[十百千万亿]*({units})" + NOT_A_DATE_AFTER] if units else []) + (
+        [SHARE_FIGURE] if share else [])
     return re.compile("|".join(parts)) if parts else None

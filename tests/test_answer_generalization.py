@@ -778,3 +778,61 @@ def test_a_place_left_out_of_a_list_of_its_neighbours_is_not_answered_for(mixed)
     assert not answer.refused and "四十二元" in answer.text
     answer = mixed.ask("拉萨的检察机关要不要开展公益诉讼？")
     assert not answer.refused and any(c.doc_title.startswith("西藏") for c in answer.citations)
+
+
+def test_a_calendar_date_is_not_a_length_of_time():
+    """「几年」「几个月」「几天」 are lengths of time: a date (2018年12月1日, 二〇一八年, 十二月一日) states none."""
+    from assistant.figures import figure_pattern
+
+    years, months, days = (figure_pattern(q) for q in ("要判几年？", "拖几个月算违约？", "几天内答复？"))
+    for date in ("2018年12月1日施行", "二〇一八年十二月一日", "12月1日起"):
+        assert not any(p.search(date) for p in (years, months, days)), date
+    assert years.search("处三年以下有期徒刑") and months.search("超过三个月仍不归还") and days.search("三十日内")
+
+
+CREDIT_CARD = LAWREFBOOK / "司法解释" / "最高人民法院、最高人民检察院关于修改《关于办理妨害信用卡管理刑事案件具体应用法律若干问题的解释》的决定.md"
+
+
+@pytest.fixture(scope="module")
+def credit_card(tmp_path_factory):
+    from assistant import Assistant
+
+    with Assistant.open(index_dir=tmp_path_factory.mktemp("credit-card-index")) as assistant:
+        assert not assistant.add_paths([CREDIT_CARD]).errors
+        yield assistant
+
+
+KNOWLEDGE = LAWREFBOOK / "司法解释" / ("最高人民法院关于修改《最高人民法院关于审理侵犯专利权纠纷案件应用法律若干问题的解释（二）》"
+                                     "等十八件知识产权类司法解释的决定.md")
+
+
+def test_the_sentence_stating_an_asked_figure_comes_with_its_article(seed_assistant):
+    """A quote from 第十三条 that does not state the amount asked for (最多赔多少钱) gets the sentence of the same
+    article that does (「…在300万元以下确定赔偿数额」), cited to its own paragraph; with no such sentence in a
+    quoted article, the answer says the figure is not stated (extractive.figure_focus)."""
+    from assistant.extractive import Quote, _cited_unit, figure_focus, sentences_of
+    from store.records import Hit
+
+    article = next(c for c in parse_file(KNOWLEDGE).clauses if c.kind == "article" and c.article == 13)
+    stating = {n for n, s in sentences_of(article) if "300万元" in s}
+    other = next(n for n, s in sentences_of(article) if n not in stating)
+    quote = Quote(_cited_unit(article, other), "植物新品种权……", 0)
+    plan = seed_assistant.plan("自己培育的种子品种被人偷偷繁育拿去卖，法院最多能判赔多少钱？")
+    quotes, unstated = figure_focus(plan, [quote], [Hit(article, 1.0, {})])
+    assert not unstated
+    assert [q.clause.label for q in quotes if "300万元" in q.text] == [_cited_unit(article, n).label for n in stating]
+    quotes, unstated = figure_focus(plan, [quote], [])
+    assert unstated and quotes == [quote]
+
+
+def test_an_asked_figure_is_quoted_from_the_article_that_states_it(credit_card):
+    """The figure asked for (几个月) comes with the answer when a quoted article states it; when no quoted article
+    states a figure of the asked unit (多少元), the answer says so above the provisions it found (第五条 says
+    what happens when the debt is repaid, in terms of 数额较大, not in 元)."""
+    from assistant.extractive import FIGURE_UNSTATED
+
+    answer = credit_card.ask("信用卡透支了，银行有效催收两次以后，再拖几个月不还就算恶意透支？")
+    assert not answer.refused and "三个月" in answer.text and FIGURE_UNSTATED not in answer.text
+    answer = credit_card.ask("恶意透支的人在起诉前把钱还清了，欠多少元以内可以不起诉？")
+    assert not answer.refused and answer.text.startswith(FIGURE_UNSTATED)
+    assert "第五条" in {c.label for c in answer.citations}
