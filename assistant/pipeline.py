@@ -96,6 +96,8 @@ def decide(assistant, turn: Turn) -> Turn:
                       answerability=decision.probability, threshold=decision.threshold,
                       features={k: round(v, 4) for k, v in decision.features.items()},
                       scope=list(chosen.doc_ids) if chosen.narrowed else "all", filtered=chosen.filtered)
+    if decision.silent or decision.unstated:  # what the texts leave out, as the refusal says it
+        turn.debug["silent"] = decision.silent or "unstated: " + "、".join(c.label for c in decision.unstated)
     log.debug("answerability %.3f (threshold %.3f) for %r", decision.probability, decision.threshold, plan.query)
     return turn
 

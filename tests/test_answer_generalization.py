@@ -762,6 +762,7 @@ def test_a_numbered_shorthand_the_text_names_without_listing_is_not_explained(se
     answer = seed_assistant.ask("西藏的决定里讲的“四件大事”分别是哪四件？")
     assert answer.refused and not answer.citations
     assert "“四件大事”" in answer.text and "未列明" in answer.text
+    assert answer.debug["silent"] == answer.text  # the reason is in the debug info too, for the evaluation report
     answer = seed_assistant.ask("呼和浩特决定说的“两件大事”具体指什么？")
     assert not answer.refused
     assert {(c.doc_title[:4], c.label) for c in answer.citations} == {("呼和浩特", "第三条")}
