@@ -686,7 +686,8 @@ class Assistant:
         if matcher.words and features["unknown"] >= 1.0:
             # Not one of the question's words occurs in the indexed texts, in any form the aliases know:
             # only a similarity in meaning connects them, too weak to answer on.
-            return Decision(False, 0.0, 0.5, {**features, "route": 3.0})
+            return Decision(False, 0.0, 0.5, {**features, "route": 3.0},
+                            silent=f"现有决定中没有出现问题里的「{'」「'.join(matcher.words[:4])}」等词语，未找到相关规定。")
         if plan.compare and len(scope.named) > 1 and not matcher.words:
             # 「A和B有什么区别」: the documents are named and nothing narrower is asked; each is compared whole.
             return Decision(True, 1.0, 0.5, {**features, "route": 2.0})

@@ -837,3 +837,10 @@ def test_an_asked_figure_is_quoted_from_the_article_that_states_it(credit_card):
     answer = credit_card.ask("恶意透支的人在起诉前把钱还清了，欠多少元以内可以不起诉？")
     assert not answer.refused and answer.text.startswith(FIGURE_UNSTATED)
     assert "第五条" in {c.label for c in answer.citations}
+
+
+def test_a_question_in_words_no_decision_uses_is_refused_saying_so(mixed):
+    """None of 「电动车」「头盔」 … occurs in the library: the refusal says which words were not found."""
+    answer = mixed.ask("骑电动车不戴头盔会被罚款吗？")
+    assert answer.refused and not answer.citations
+    assert "「头盔」" in answer.text and "没有出现" in answer.text
