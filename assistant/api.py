@@ -763,22 +763,22 @@ class Assistant:
             said = "；".join(f"《{c.doc_title}》{c.label if c.kind == 'article' else ''}原文为"
                             f"「{ARTICLE_LABEL_RE.sub('', c.text).strip()}」" for c in unstated)
             text = f"现有文本未载明{fact}日期：{said}，没有写明日期。"
-        elif silent:
-            text = silent
         elif scope is not None and scope.missing and not scope.doc_ids:
             text = ("文库中没有" + "、".join(f"《{t}》" for t in scope.missing)
                     + "，无法回答关于它的问题。如需查询，请先把它加入文库。")
-        elif scope is not None and scope.elsewhere and scope.enclosing:
+        elif scope is not None and scope.elsewhere and scope.enclosing and not silent:
             text = (f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；{'、'.join(scope.enclosing)}和全国适用的规定中"
                     "也未找到相关规定。")
-        elif scope is not None and scope.elsewhere:
+        elif scope is not None and scope.elsewhere and not scope.enclosing:
             text = (f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议，现有文件也未提及{'、'.join(scope.elsewhere)}，"
                     "无法回答关于它的问题。如需查询，请先把相关决定加入文库。")
         elif scope is not None and scope.outside:
             text = (f"当前检索范围限定为{scope_words(filters)}，不包括问题所问的"
                     f"{'、'.join(scope.outside)}；未在限定范围外检索。如需查询，请先调整限定范围。")
-        elif scope is not None and scope.filtered:
-            text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
+        else:  # what the texts in scope leave out, when the decision step said (Decision.silent)
+            text = silent or text
+            if scope is not None and scope.filtered:
+                text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
         return Answer(text=text, citations=[], refused=True, query=plan.query, sources=tuple(sources))
 
     def _extractive_draft(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, scope: Scope,

@@ -608,18 +608,20 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
 
 
 def figure_focus(plan: QueryPlan, quotes: list[Quote], hits: list[Hit]) -> tuple[list[Quote], bool]:
-    """A question that asks for a figure of a named unit (「几个工作日」「拖多久」「最多赔多少钱」): each quoted
-    article's sentence that states such a figure comes too (its own paragraph cited), and of each document's
-    quotes those that state one are kept, when any does; the others only surround it. (quotes, whether no
-    quoted article states such a figure: the answer then says so above the provisions found.)"""
+    """A question that asks for a figure of a named unit (「几个工作日」「拖多久」「最多赔多少钱」): of each
+    document's quotes, those that state such a figure, when any does; the others only surround it. A document
+    none of whose quotes states one brings its quoted articles' sentences that do (each cited to its own
+    paragraph). (quotes, whether no quoted article states such a figure: the answer then says so above the
+    provisions found.)"""
     pattern = figure_pattern(plan.query) if plan.intent not in METADATA_INTENTS and plan.intent != "article" else None
     if pattern is None:
         return quotes, False
     articles = {h.clause.article_key: h.clause for h in hits}
+    stating = {q.clause.doc_id for q in quotes if pattern.search(q.text)}
     completed: list[Quote] = []
     for quote in quotes:
         article = articles.get(quote.clause.article_key)
-        if pattern.search(quote.text) or article is None:
+        if quote.clause.doc_id in stating or article is None:
             completed.append(quote)
             continue
         stated = [(n, s) for n, s in sentences_of(article) if pattern.search(s)]
