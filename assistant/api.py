@@ -289,8 +289,7 @@ class Assistant:
         found: dict[str, Clause] = {}
         for title in titles:
             form = _letters(title)
-            hits = self.index.search(title, k=QUOTED_POOL, filters={"doc_id": pool}, bm25_weight=1.0, dense_weight=0.0)
-            found.update((h.clause.clause_id, h.clause) for h in hits if form in _letters(h.clause.text))
+            found.update((c.clause_id, c) for c in self._keyword_clauses(title, pool) if form in _letters(c.text))
         return tuple(dict.fromkeys(q.clause for q in extractive.mention_quotes(list(found.values()), titles, kinds)))
 
     def _mentioning_places(self, plan: QueryPlan, pool: list[str]) -> list[str]:
@@ -299,9 +298,15 @@ class Assistant:
         places = [p for p in place_names(plan.query) if enclosing_places(p) & set(plan.regions)]
         found: list[str] = []
         for place in places:
-            hits = self.index.search(place, k=QUOTED_POOL, filters={"doc_id": pool}, bm25_weight=1.0, dense_weight=0.0)
-            found += [h.clause.doc_id for h in hits if place in h.clause.text and h.clause.doc_id not in found]
+            found += [c.doc_id for c in self._keyword_clauses(place, pool) if place in c.text and c.doc_id not in found]
         return found
+
+    def _keyword_clauses(self, text: str, doc_ids: list[str] | None) -> list[Clause]:
+        """The QUOTED_POOL clauses keyword search finds for `text` (a quoted term, a title, a place), within
+        `doc_ids` when given: where the texts may say it word for word."""
+        filters = {"doc_id": doc_ids} if doc_ids is not None else None
+        return [h.clause for h in self.index.search(text, k=QUOTED_POOL, filters=filters, bm25_weight=1.0,
+                                                    dense_weight=0.0)]
 
     def _unindexed_places(self, question: str) -> tuple[str, ...]:
         """Places the question names that are no indexed document's region, in no title, and that no indexed
@@ -468,9 +473,11 @@ class Assistant:
             self._search_text(plan, scope), [h.clause for h in hits], region_filtered=_region_filtered(plan, scope)))
 
     def evidence(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher,
-                 meaning: extractive.Meaning | None = None) -> dict[str, float]:
-        """What retrieval saw, as the answerability model's features (see assistant/answerability.py)."""
+                 meaning: extractive.Meaning | None = None, silent: str | None = None) -> dict[str, float]:
+        """What retrieval saw, as the answerability model's features (see assistant/answerability.py);
+        `silent` is `_silence`'s reason when the caller has it already."""
         meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
+        silent = self._silence(plan, scope) if silent is None else silent
         searched = [h for h in hits if "lookup" not in h.scores][:3]
         dense = sorted((h.scores.get("dense") or 0.0 for h in hits if "lookup" not in h.scores), reverse=True)
         bm25 = [h.scores.get("bm25", 0.0) for h in searched]
@@ -488,7 +495,7 @@ class Assistant:
             "lookup_missing": float(wants_lookup and not looked_up),
             "entity_acts": float(plan.intent == "entity" and bool(extractive.entity_quotes(plan, hits[:ANSWER_K]))),
             "figure_missing": float(self._specific_missing(plan, hits[:3], matcher, meaning)
-                                    or self._named_unsaid(plan, scope) or bool(self._silence(plan, scope))),
+                                    or self._named_unsaid(plan, scope) or bool(silent)),
             "scope_gap": self._scope_gap(plan, scope, searched),
             "unknown": self._unknown_share(matcher),
             "named": float(bool(scope.named) or bool(plan.regions)),
@@ -569,10 +576,9 @@ class Assistant:
         terms = [t for t in dict.fromkeys(SHORTHAND_RE.findall(plan.query)) if not MEMBERS_ASKED_RE.fullmatch(t)]
         if not terms or not scope.doc_ids:
             return ()
-        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
         for term in terms:
-            hits = self.index.search(term, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)
-            sentences = [s for h in hits for _, s in extractive.sentences_of(h.clause) if term in s]
+            sentences = [s for c in self._keyword_clauses(term, _narrowed(scope)) for _, s in extractive.sentences_of(c)
+                         if term in s]
             if not sentences or any(_lists(term, s) for s in sentences):
                 return ()  # not said (_named_unsaid's case) or said with its members
         return tuple(terms)
@@ -584,9 +590,8 @@ class Assistant:
             return True
         documents = self._docs()
         titles = "".join(_letters(documents[d].title) for d in scope.doc_ids if d in documents)
-        filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else None
-        return any(form in titles or any(form in _letters(h.clause.text) for h in self.index.search(
-            form, k=QUOTED_POOL, filters=filters, bm25_weight=1.0, dense_weight=0.0)) for form in forms)
+        return any(form in titles or any(form in _letters(c.text) for c in self._keyword_clauses(form, _narrowed(scope)))
+                   for form in forms)
 
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
         """How much of a question about a document's own facts is said by the looked-up clauses, their
@@ -657,7 +662,8 @@ class Assistant:
         to the calibrated answerability model."""
         if not hits:
             return Decision(False, 0.0, 0.0, {})
-        features = self.evidence(plan, scope, hits, matcher, meaning)
+        silent = self._silence(plan, scope)
+        features = self.evidence(plan, scope, hits, matcher, meaning, silent)
         if looks_up(plan):
             found = features["lookup"] > 0
             if found and plan.intent in METADATA_INTENTS:
@@ -695,8 +701,8 @@ class Assistant:
         threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
         # An LLM reads the clauses and may refuse itself (「现有决定未规定」 → refused): the gate only stops the hopeless.
         decision = model.decide(features, threshold * LLM_GATE_FACTOR if looser else threshold)
-        if not decision.answerable and features["figure_missing"]:
-            decision = replace(decision, silent=self._silence(plan, scope))
+        if not decision.answerable and silent:
+            decision = replace(decision, silent=silent)
         return decision
 
     def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
@@ -869,6 +875,11 @@ def _nearest(sentences: list[tuple[Clause, str]], meaning: extractive.Meaning) -
     scored = [(sim, n) for n, (clause, sentence) in enumerate(sentences)
               if (sim := meaning.of(clause, sentence)) is not None]
     return {n for _, n in sorted(scored, key=lambda x: -x[0])[:FIGURE_NEAREST]}
+
+
+def _narrowed(scope: Scope) -> list[str] | None:
+    """The documents in scope as a search filter, or None when the scope is every document."""
+    return list(scope.doc_ids) if scope.narrowed else None
 
 
 def _unindexed_words(question: str, unidentified: list[str]) -> str:
