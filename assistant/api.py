@@ -18,7 +18,7 @@ from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
                                 ISSUERS, SPOKEN_TITLE_RE, short_region)
-from assistant.documents import DocumentTable, counterparts, names_a_document, strip_runs, title_core
+from assistant.documents import DocumentTable, abbreviates, counterparts, names_a_document, strip_runs, title_core
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
@@ -724,7 +724,7 @@ class Assistant:
         regions = self._regions()
         naming = self.table().title_words(scope.named) if scope is not None and scope.named else ""
         return TermMatcher.for_plan(plan, self._word_weight,
-                                    ignore=lambda w: _is_region_word(w, regions) or (len(w) >= 2 and w in naming))
+                                    ignore=lambda w: _is_region_word(w, regions) or abbreviates(w, naming))
 
 
     def _word_weight(self, word: str) -> float:

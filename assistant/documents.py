@@ -55,6 +55,29 @@ def counterparts(first: Document, second: Document) -> bool:
     return bool(a and b) and 2 * len(a & b) >= COUNTERPART_OVERLAP * (len(a) + len(b))
 
 
+ABBREVIATION_GAP = 3  # 新冠 ⊂ 新型冠状病毒: each character of a shortened name within this many of the last
+
+
+def abbreviates(word: str, text: str) -> bool:
+    """The word is the text's name shortened the Chinese way: its characters in order, each close after the last
+    (新冠 for 新型冠状病毒, 环保 for 环境保护)."""
+    if len(word) < 2:
+        return False
+    start = text.find(word[0])
+    while start != -1:
+        at, ok = start, True
+        for ch in word[1:]:
+            nxt = text.find(ch, at + 1, at + 1 + ABBREVIATION_GAP)
+            if nxt == -1:
+                ok = False
+                break
+            at = nxt
+        if ok:
+            return True
+        start = text.find(word[0], start + 1)
+    return False
+
+
 @lru_cache(maxsize=1024)
 def _bigrams(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))

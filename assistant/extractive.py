@@ -136,10 +136,20 @@ def _in_subject_list(prefix: str) -> bool:
     )
 
 
+AGENT_RE = re.compile(r"由(?:[^，。；：由]{1,20}(?:、|和|及|会同|或者))?$")
+
+
+def _agent(prefix: str) -> bool:
+    """「罚款收据的格式和印制，由财政部规定」「由财政部、中国人民银行确定」: 由 names who acts."""
+    return bool(AGENT_RE.search(prefix))
+
+
 def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
     for form in forms:
         start = sentence.find(form)
         while start != -1:
+            if _agent(sentence[:start]):
+                return True
             before = sentence[start - 1] if start > 0 else ""
             at_start = (_opens_with(sentence, form) or _in_subject_list(sentence[:start])
                         or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS))

@@ -845,3 +845,28 @@ def test_a_question_in_words_no_decision_uses_is_refused_saying_so(mixed):
     answer = mixed.ask("骑电动车不戴头盔会被罚款吗？")
     assert answer.refused and not answer.citations
     assert "「头盔」" in answer.text and "没有出现" in answer.text
+
+
+def test_a_body_introduced_by_you_is_the_one_that_acts():
+    """「罚款收据的格式和印制，由财政部规定」「本办法由财政部会同中国人民银行组织实施」: 由 names who acts,
+    also as the second of a list after 由; 「同级财政部门」 after 报…和 is only where the agreement goes."""
+    from assistant.extractive import entity_sentences
+
+    parsed = parse_file(LAWREFBOOK / "行政法规" / "罚款决定与罚款收缴分离实施办法(1997-11-17).md")
+    article = {c.article: c for c in parsed.clauses if c.kind == "article"}
+    assert entity_sentences(article[8], ("财政部",))
+    assert entity_sentences(article[16], ("财政部",))
+    assert entity_sentences(article[5], ("中国人民银行",))  # 由财政部、中国人民银行确定
+    assert not entity_sentences(article[6], ("财政部门",))  # 报上一级行政机关和同级财政部门备案
+
+
+def test_a_word_shortening_the_named_documents_title_names_it_and_is_not_asked_about(mixed):
+    """「新冠」 shortens the named decision's 新型冠状病毒: it says which document, so only 隔离 and 医学观察 are
+    what the question asks; a word the title does not shorten stays."""
+    from assistant.documents import abbreviates
+
+    plan = mixed.plan("北京新冠肺炎疫情防控决定中关于隔离和医学观察的规定有哪些？", [])
+    matcher = mixed.matcher(plan, mixed.scope(plan, None))
+    assert set(matcher.words) == {"隔离", "医学观察"}
+    assert abbreviates("新冠", "依法防控新型冠状病毒感染肺炎疫情") and not abbreviates("冠新", "新型冠状病毒")
+    assert not abbreviates("新病", "新型冠状病毒")
