@@ -58,12 +58,12 @@ def cjk_runs(text: str) -> list[str]:
 
 # Words too general to say whether the corpus answers a question.
 GENERIC_WORDS = frozenset(
-    """决定 决议 条例 规定 要求 工作 哪些 什么 怎么 怎样 如何 多少 是否 有没有 可以 应当 应该 需要 有关 关于 相关 方面
+    """决定 决议 条例 规定 要求 工作 怎么 怎样 如何 是否 有没有 可以 应当 应该 需要 有关 关于 相关 方面
     情况 问题 内容 里面 其中 提到 检察 检察机关 机关 法律 监督 法律监督 加强 事项 这个 那个 他们 我们 一般 具体
-    两地 两个 两部 异同 区别 不同 比较 对比 分别 各有 差异 职责 承担 义务 责任 负责 作用 措施 做法 哪里 怎么办
+    两地 两个 两部 异同 区别 不同 比较 对比 分别 各有 差异 职责 承担 义务 责任 负责 作用 措施 做法 怎么办
     能否 能不能 是不是 会不会 吗 呢 检察院 检察官 文件 制度 机制 有何 有无 不管 不到 不了 帮忙 一直 能去 可不可以
     处理 解决 办理 开展 包括 涉及 指的是 之间 单位 指的 还有 其他 以及 或者 这些 那些
-    针对 对于 按照 依照 依据 根据 哪部 哪个 哪项 哪条 怎么样 什么样 具体""".split()
+    针对 对于 按照 依照 依据 根据 怎么样 具体""".split()
 )
 
 
@@ -149,11 +149,16 @@ def place_gazetteer() -> dict[str, frozenset[str]]:
     return places
 
 
+# A word asking for something (哪天, 哪一条, 几个工作日's 几个, 多少岁) says what kind of answer is wanted, not what about.
+INTERROGATIVE_RE = re.compile(r"^(?:哪|几|啥|多少|什么)")
+
+
 def content_words(text: str) -> list[str]:
-    """jieba words of a question that carry its content (≥ 2 characters, not generic), in order."""
+    """jieba words of a question that carry its content (≥ 2 characters, not generic, not asking words), in order."""
     words_ = []
     for word in words(text):
         word = word.strip()
-        if len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and word not in words_:
+        if (len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and not INTERROGATIVE_RE.match(word)
+                and word not in words_):
             words_.append(word)
     return words_

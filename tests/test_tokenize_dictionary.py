@@ -21,3 +21,12 @@ def test_nothing_loads_at_import_time():
     code = "import sys, ingest.tokenize; assert 'jieba' not in sys.modules; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_asking_words_are_not_content():
+    """「哪一年」「几个」「哪天」 say what kind of answer is wanted; the corpus never uses them, so counted as content
+    they would read as words the decisions never say."""
+    assert content_words("河南打算哪一年基本实现现代化？") == ["河南", "打算", "基本", "实现", "现代化"]
+    assert content_words("议案要在会议举行几天前送到？") == ["议案", "会议", "举行", "送到"]
+    for asked in ("这部条例是哪天通过的？", "审查意见要在几个工作日内反馈？", "刊登在哪份公报上？"):
+        assert not [w for w in content_words(asked) if w[0] in "哪几"]
