@@ -136,7 +136,7 @@ def _in_subject_list(prefix: str) -> bool:
     )
 
 
-AGENT_RE = re.compile(r"由(?:[^，。；：由]{1,20}(?:、|和|及|会同|或者))?$")
+AGENT_RE = re.compile(r"(?<![理自事缘经来])由(?:[^，。；：由]{1,20}(?:、|和|及|会同|或者))?$")  # not 理由, 自由 …
 
 
 def _agent(prefix: str) -> bool:

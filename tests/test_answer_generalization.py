@@ -858,6 +858,9 @@ def test_a_body_introduced_by_you_is_the_one_that_acts():
     assert entity_sentences(article[16], ("财政部",))
     assert entity_sentences(article[5], ("中国人民银行",))  # 由财政部、中国人民银行确定
     assert not entity_sentences(article[6], ("财政部门",))  # 报上一级行政机关和同级财政部门备案
+    from assistant.extractive import _agent
+
+    assert not _agent("有关单位无正当理由")  # 理由 is no 由
 
 
 def test_a_word_shortening_the_named_documents_title_names_it_and_is_not_asked_about(mixed):
