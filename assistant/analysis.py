@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant.documents import short_region
 from assistant.intent import classify
 from ingest.numerals import parse_chinese_numeral
-from ingest.tokenize import content_words, place_gazetteer, words
+from ingest.tokenize import content_words, place_gazetteer, tagged_words, words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
@@ -25,6 +25,15 @@ COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什
 # naming a document are (「施行时间的规定有什么不同」 asks about 施行). 两地/两部 stay: they say which documents.
 COMPARISON_FRAME_RE = re.compile("|".join(sorted((w for w in COMPARE_WORDS if w not in ("两地", "两部")),
                                                  key=len, reverse=True)))
+def distributive(text: str) -> bool:
+    """「两个决定…各有什么规定」「各提了哪些」: 各 before a verb asks each side for its own answer (各自, 分别); 各 before
+    a noun or a measure word (各级, 各部门, 各有关部门) only says "every"."""
+    if "各" not in text:
+        return False
+    tagged = tagged_words(text)
+    return any(word == "各" and tag == "v" for (word, _), (_, tag) in zip(tagged, tagged[1:]))
+
+
 FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
@@ -291,7 +300,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     # A place inside a title another region's document bears (「上海金融法院…规定的修改决定」, a 最高人民法院
     # decision) names that document, not the region's own decisions.
     found_regions = find_regions(unnamed(query) if unnamed else query, regions)
-    compare = any(w in own for w in COMPARE_WORDS) or len(found_regions) > 1
+    compare = any(w in own for w in COMPARE_WORDS) or distributive(own) or len(found_regions) > 1
     if intent != "entity":
         entity = None
     if entity is None:

@@ -873,3 +873,16 @@ def test_a_word_shortening_the_named_documents_title_names_it_and_is_not_asked_a
     assert set(matcher.words) == {"隔离", "医学观察"}
     assert abbreviates("新冠", "依法防控新型冠状病毒感染肺炎疫情") and not abbreviates("冠新", "新型冠状病毒")
     assert not abbreviates("新病", "新型冠状病毒")
+
+
+def test_each_before_a_verb_asks_for_a_comparison(mixed):
+    """「…各有什么税额标准」 asks each named decision for its own answer, as 分别 does: the answer sets the two side
+    by side and says what differs; 各级, 各有关部门 only say "every"."""
+    from assistant.analysis import distributive
+
+    asked = "北京的耕地占用税决定和环境保护税决定，各有什么税额标准？"
+    assert mixed.plan(asked, []).compare and not mixed.plan(asked.replace("各有", "有"), []).compare
+    answer = mixed.ask(asked)
+    assert not answer.refused and "**对照**" in answer.text
+    assert len(titles(answer)) == 2
+    assert not distributive("各级人民政府和各有关部门应当支持检察机关")
