@@ -219,11 +219,13 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
     for hit in hits:
         if "lookup" not in hit.scores:
             best_score.setdefault(hit.clause.doc_id, hit.score)
+    phrases = _phrases(plan, matcher)
     for hit in hits:
         clause = hit.clause
         if clause.kind not in ("article", "preamble"):
             continue
-        if "lookup" not in hit.scores and hit.score < RANK_RATIO * best_score.get(clause.doc_id, 0.0):
+        if ("lookup" not in hit.scores and hit.score < RANK_RATIO * best_score.get(clause.doc_id, 0.0)
+                and not any(phrase in clause.text for phrase in phrases)):
             continue  # words in common, but retrieval ranked it far below its decision's best clause
         scored = [(matcher.score(sentence), number, sentence) for number, sentence in sentences_of(clause)]
         best = max((s for s, _, _ in scored), default=0.0)
@@ -246,6 +248,13 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
             text = with_stem(clause, number, "".join(picked))
             quotes.append(Quote(_cited_unit(clause, number), text, rank + (1.0 - best)))
     return quotes
+
+
+def _phrases(plan: QueryPlan, matcher: TermMatcher) -> list[str]:
+    """Two of the question's words said together (「未成年人保护」): an article saying them together is about that,
+    however retrieval ranked it."""
+    words = matcher.words
+    return [a + b for a, b in zip(words, words[1:]) if a + b in plan.query]
 
 
 def best_coverage(hits: list[Hit], matcher: TermMatcher) -> float:

@@ -886,3 +886,12 @@ def test_each_before_a_verb_asks_for_a_comparison(mixed):
     assert not answer.refused and "**对照**" in answer.text
     assert len(titles(answer)) == 2
     assert not distributive("各级人民政府和各有关部门应当支持检察机关")
+
+
+def test_an_article_saying_the_asked_phrase_is_quoted_however_it_ranks(seed_assistant):
+    """呼和浩特's 第八条 says 「未成年人保护」 among the new fields of public-interest litigation; retrieval ranks it well
+    below 第四条 (the article on minors), but an article that says the question's words together is about them."""
+    answer = seed_assistant.ask("呼和浩特那部决定在未成年人保护上提了哪些要求？")
+    assert not answer.refused
+    assert {c.article for c in answer.citations} >= {4, 8}
+    assert "未成年人保护" in next(c.text for c in answer.citations if c.article == 8)
