@@ -228,6 +228,15 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
 OBJECT_MARKERS = ("向", "对", "给", "跟", "与", "同", "由", "经", "请")
 
 
+REQUIRED_OF = r"[^，。？?]{0,8}?(?:要求|规定|职责|义务)"
+
+
+def _required_of(text: str, form: str) -> bool:
+    """「对公安机关有什么要求」「对监察机关提出了哪些要求」: what is required of the body, whose duties are asked,
+    although it stands after 对."""
+    return bool(re.search(rf"对(?:[^，。？?]{{0,4}}[、和及])?{re.escape(form)}" + REQUIRED_OF, text))
+
+
 def _is_object(text: str, form: str) -> bool:
     """The body stands after a preposition everywhere the question names it (向人大常委会报告)."""
     starts = [m.start() for m in re.finditer(re.escape(form), text)]
@@ -285,7 +294,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     guess = classify(read)
     intent = guess.label
     entity, form = asked_body(own, asked)
-    if entity == "检察机关" or (form and _is_object(own, form)):
+    if entity == "检察机关" or (form and _is_object(own, form) and not _required_of(own, form)):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
     also = asked_facts(guess.probabilities, read) if intent in METADATA_INTENTS else ()

@@ -895,3 +895,14 @@ def test_an_article_saying_the_asked_phrase_is_quoted_however_it_ranks(seed_assi
     assert not answer.refused
     assert {c.article for c in answer.citations} >= {4, 8}
     assert "未成年人保护" in next(c.text for c in answer.citations if c.article == 8)
+
+
+def test_what_is_required_of_a_body_after_dui_asks_for_its_duties(seed_assistant):
+    """「对审判机关提出了什么要求」 asks what 审判机关 must do, although it stands after 对; 「对检察机关怎么监督」 and
+    「向人大常委会报告」 keep the body as the one acted on."""
+    plan = seed_assistant.plan("呼和浩特那部决定对审判机关提出了什么要求？", [])
+    assert (plan.intent, plan.entity) == ("entity", "审判机关")
+    answer = seed_assistant.ask("呼和浩特那部决定对审判机关提出了什么要求？")
+    assert {c.article for c in answer.citations} >= {12, 17}
+    assert seed_assistant.plan("人大常委会对检察机关怎么开展监督？", []).entity is None
+    assert seed_assistant.plan("这些情况要不要向人大常委会报告？", []).entity is None
