@@ -25,6 +25,8 @@ COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什
 # naming a document are (「施行时间的规定有什么不同」 asks about 施行). 两地/两部 stay: they say which documents.
 COMPARISON_FRAME_RE = re.compile("|".join(sorted((w for w in COMPARE_WORDS if w not in ("两地", "两部")),
                                                  key=len, reverse=True)))
+
+
 def distributive(text: str) -> bool:
     """「两个决定…各有什么规定」「各提了哪些」: 各 before a verb asks each side for its own answer (各自, 分别); 各 before
     a noun or a measure word (各级, 各部门, 各有关部门) only says "every"."""
