@@ -18,7 +18,8 @@ from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
                                 ISSUERS, SPOKEN_TITLE_RE, short_region)
-from assistant.documents import DocumentTable, abbreviates, counterparts, names_a_document, strip_runs, title_core
+from assistant.documents import (ABBREVIATION_GAP, DocumentTable, counterparts, names_a_document, shortened, strip_runs,
+                                 title_core)
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
@@ -724,7 +725,8 @@ class Assistant:
         regions = self._regions()
         naming = self.table().title_words(scope.named) if scope is not None and scope.named else ""
         return TermMatcher.for_plan(plan, self._word_weight,
-                                    ignore=lambda w: _is_region_word(w, regions) or abbreviates(w, naming))
+                                    ignore=lambda w: _is_region_word(w, regions)
+                                    or (len(w) >= 2 and shortened(w, naming, ABBREVIATION_GAP)))
 
 
     def _word_weight(self, word: str) -> float:
@@ -945,14 +947,8 @@ def _indexed_title(title: str, documents) -> bool:
     """Whether a 《title》 from a question names an indexed document (or the text one of them amends): part
     of its title, or its title shortened (《西藏自治区人大常委会关于…的决定》). A title with the same subject
     from another issuer or of another kind is another document (《中共中央关于…的意见》, 《内蒙古…决定》)."""
-    return any(title in d.title or (len(title_core(d)) >= 4 and title_core(d) in title and _shortened(title, d.title))
+    return any(title in d.title or (len(title_core(d)) >= 4 and title_core(d) in title and shortened(title, d.title))
                for d in documents)
-
-
-def _shortened(short: str, full: str) -> bool:
-    """Whether `short` is `full` with characters left out (人大常委会 of 人民代表大会常务委员会)."""
-    rest = iter(full)
-    return all(char in rest for char in short)
 
 
 def _of_region(document: Document, region: str) -> bool:

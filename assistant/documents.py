@@ -55,26 +55,26 @@ def counterparts(first: Document, second: Document) -> bool:
     return bool(a and b) and 2 * len(a & b) >= COUNTERPART_OVERLAP * (len(a) + len(b))
 
 
-ABBREVIATION_GAP = 3  # 新冠 ⊂ 新型冠状病毒: each character of a shortened name within this many of the last
+ABBREVIATION_GAP = 3  # 新冠 of 新型冠状病毒: each kept character at most this many places after the one before
 
 
-def abbreviates(word: str, text: str) -> bool:
-    """The word is the text's name shortened the Chinese way: its characters in order, each close after the last
-    (新冠 for 新型冠状病毒, 环保 for 环境保护)."""
-    if len(word) < 2:
-        return False
-    start = text.find(word[0])
+def shortened(short: str, full: str, max_gap: int | None = None) -> bool:
+    """Whether `short` is `full` with characters left out, the Chinese way of shortening a name (人大常委会 of
+    人民代表大会常务委员会); with `max_gap`, each kept character at most that many places after the one before (新冠
+    of 新型冠状病毒, 环保 of 环境保护)."""
+    if max_gap is None:
+        rest = iter(full)
+        return all(char in rest for char in short)
+    start = full.find(short[:1]) if short else -1
     while start != -1:
-        at, ok = start, True
-        for ch in word[1:]:
-            nxt = text.find(ch, at + 1, at + 1 + ABBREVIATION_GAP)
-            if nxt == -1:
-                ok = False
+        at = start
+        for char in short[1:]:
+            at = full.find(char, at + 1, at + 1 + max_gap)
+            if at == -1:
                 break
-            at = nxt
-        if ok:
+        else:
             return True
-        start = text.find(word[0], start + 1)
+        start = full.find(short[0], start + 1)
     return False
 
 

@@ -866,7 +866,10 @@ def test_a_body_introduced_by_you_is_the_one_that_acts():
 def test_a_word_shortening_the_named_documents_title_names_it_and_is_not_asked_about(mixed):
     """「新冠」 shortens the named decision's 新型冠状病毒: it says which document, so only 隔离 and 医学观察 are
     what the question asks; a word the title does not shorten stays."""
-    from assistant.documents import abbreviates
+    from assistant.documents import ABBREVIATION_GAP, shortened
+
+    def abbreviates(word, text):
+        return shortened(word, text, ABBREVIATION_GAP)
 
     plan = mixed.plan("北京新冠肺炎疫情防控决定中关于隔离和医学观察的规定有哪些？", [])
     matcher = mixed.matcher(plan, mixed.scope(plan, None))
