@@ -41,7 +41,17 @@ FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
+OUTLINE = "outline"  # the document as a whole: how many articles, what each covers
+# How a question asks for the whole document: how many articles (几条, not 第几条, which asks which one) or parts,
+# or what it covers. A subject beside it (「关于公益诉讼主要讲了什么」) makes it a search question; `Assistant.decide`
+# checks that from the words the texts use.
+OUTLINE_ASK_RE = re.compile(
+    r"(?:一共|总共|共计|全文|正文|总体上?|大体上?|简单|简要|大概|大致)?(?:有|是|写了|分为|分成)?"
+    r"(?:(?<!第)(?:几|多少)个?(?:条|章|部分)(?:条文|规定|内容)?|条文(?:数量?|数目)"
+    r"|主要内容|(?:主要|都|分别)?(?:讲|说)了?(?:些)?(?:什么|啥|哪些)(?:方面|内容)?|(?:主要|都)?规定了?(?:些|哪些)?(?:什么|啥)"
+    r"|(?:包括|包含|有|分)(?:哪些|哪几|什么|几)个?(?:方面|部分|内容)|介绍一下|概括一下|概述|要点|框架|结构)")
 ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
+SELF_ASKING_RE = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|是否|能否|可否|有没有|要不要|吗|谁|啥|为何")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
 
 
@@ -51,7 +61,7 @@ class QueryPlan:
     query: str  # standalone question used for retrieval (follow-ups rewritten)
     regions: tuple[str, ...] = ()  # indexed regions the question names → filter
     entity: str | None = None  # canonical body (公安机关 …) when the question asks about its duties
-    intent: str = "topic"  # topic | entity | effective | adoption | repeal | basis
+    intent: str = "topic"  # topic | entity | effective | adoption | repeal | basis | article | outline
     compare: bool = False
     rewritten: bool = False
     terms: tuple[str, ...] = field(default=())  # entity surface forms to look for in clause text
@@ -67,6 +77,14 @@ class QueryPlan:
         """What this turn itself asks: a follow-up's words without the earlier question appended (「水污染物
         （北京应税大气污染物的…是多少？）」 → 水污染物); the query itself otherwise."""
         return own_words(self.query) if self.refers_to_previous else self.query
+
+    @property
+    def content_text(self) -> str:
+        """Where the question's content words are read: a follow-up that asks a question of its own (「那关于
+        公益诉讼有什么规定？」) asks about its own words in the document discussed; one that does not (「水污染物
+        呢？」) asks the earlier question again of something else, so the earlier words count too."""
+        own = self.own_words
+        return own if self.refers_to_previous and SELF_ASKING_RE.search(own) else self.query
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +108,7 @@ def find_entity(text: str) -> tuple[str | None, str | None]:
 # A body the entity table does not list is one word ending so (财政部, 财政经济委员会, 税务局): its own name is
 # the only way to find it in the text. A determiner before the suffix (各个部门, 有关机构, 上级机关) names no body.
 BODY_SUFFIXES = ("委员会", "办公室", "机关", "机构", "部门", "部", "厅", "局", "署")
-NOT_A_NAME = frozenset("各 各个 各级 有关 相关 其他 其它 本级 同级 上级 下级 这个 那个 这些 那些 该 所有 哪个 哪些 什么 "
+NOT_A_NAME = frozenset("各 各个 各级 有关 相关 其他 其它 本级 同级 上级 下级 这个 那个 这部 那部 这份 那份 这些 那些 该 所有 哪个 哪些 什么 "
                        "上述 前述 以上 上面".split())
 
 
@@ -198,7 +216,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
         return (f"{core}（{previous}）" if core else previous), True
     old_entity, old_form = find_entity(previous)
     pronoun = re.match(r"^(它们|它|其|这个决定|这个决议|这部决定|这部决议|这个规定|该决定|该决议|本决定|这个|这部|该|他们)(的)?", core)
-    about_document = classify(question).label in METADATA_INTENTS + ("article",)
+    about_document = classify(question).label in METADATA_INTENTS + ("article",) or bool(OUTLINE_ASK_RE.search(core))
     if ARTICLE_RE.search(core) or (pronoun and (about_document or not old_entity)):
         rest = core[pronoun.end():] if pronoun else core
         return (f"{rest}（{previous}）" if rest else previous), True
@@ -305,6 +323,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "topic"
     elif article is not None and ARTICLE_ASK_RE.search(own):
         intent = "article"  # 「…第一条是怎么规定的」: the article itself is asked for
+    if intent in ("topic", *METADATA_INTENTS) and article is None and OUTLINE_ASK_RE.search(asked):
+        intent, also = OUTLINE, ()  # 「…主要规定了什么」: the words say so more precisely than the model
     # A place inside a title another region's document bears (「上海金融法院…规定的修改决定」, a 最高人民法院
     # decision) names that document, not the region's own decisions.
     found_regions = find_regions(unnamed(query) if unnamed else query, regions)

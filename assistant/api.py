@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import (METADATA_INTENTS, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
+from assistant.analysis import (METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
                                 ISSUERS, SPOKEN_TITLE_RE, short_region)
 from assistant.documents import (ABBREVIATION_GAP, DocumentTable, counterparts, names_a_document, shortened, strip_runs,
                                  title_core)
@@ -62,6 +62,7 @@ APPOINTED_RE = re.compile(r"任命|担任|当选|选举|辞去|免去|同志")
 # about something else.
 FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
+OUTLINE_DOCUMENTS = 4  # an outline question naming no document is answered for a library of this many at most
 # A question about a document's own fact that names no document, place or filter identifies the document by
 # the words of its title: under this share of what it asks about (IDF-weighted) in the looked-up titles, it
 # asks about another document or about something that is not a document (「考研报名时间是什么时候」).
@@ -343,6 +344,9 @@ class Assistant:
         else:
             hits = search(filters, k)
         front = self._looked_up(plan, scope, hits)
+        if plan.intent == OUTLINE:  # every article, after what the search found: read as a search question if asked so
+            found = {h.clause.clause_id for h in hits}
+            return hits + [h for h in front if h.clause.clause_id not in found]
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
 
@@ -381,6 +385,11 @@ class Assistant:
     def _looked_up(self, plan: QueryPlan, scope: Scope, hits: list[Hit]) -> list[Hit]:
         """Clauses a question asks for by what they are, not by their words: an article by number, the
         施行/废止 provisions, the 题注, the 序言 of each document in scope."""
+        if plan.intent == OUTLINE:
+            if scope.mentions or not (scope.narrowed or plan.refers_to_previous) and len(scope.doc_ids) > OUTLINE_DOCUMENTS:
+                return []  # 「一共有几条」 with no document named: guessing one would answer for the wrong decision
+            return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for d in scope.doc_ids[:OUTLINE_DOCUMENTS]
+                    for c in self.index.clauses(d) if c.kind == "article"]
         if plan.article is None and plan.intent not in METADATA_INTENTS:
             return []
         if scope.mentions:  # a fact of a document not indexed: what the indexed ones say of it
@@ -665,6 +674,8 @@ class Assistant:
             return Decision(False, 0.0, 0.0, {})
         silent = self._silence(plan, scope)
         features = self.evidence(plan, scope, hits, matcher, meaning, silent)
+        if plan.intent == OUTLINE:
+            return self._outline_decision(plan, scope, hits, matcher, features)
         if looks_up(plan):
             found = features["lookup"] > 0
             if found and plan.intent in METADATA_INTENTS:
@@ -705,6 +716,24 @@ class Assistant:
         if not decision.answerable and silent:
             decision = replace(decision, silent=silent)
         return decision
+
+    def _outline_decision(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher,
+                          features: dict) -> Decision:
+        """A question about a whole document is answered when it names the document (or the library holds
+        only a few) and asks nothing narrower: a word besides the titles' and the usual ways of asking for an
+        outline (「关于公益诉讼主要讲了什么」) makes it a search question (pipeline.decide)."""
+        features = {**features, "route": 1.0}
+        asked = [m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)]
+        said = "\n".join(asked + [self._docs()[d].title for d in scope.doc_ids if d in self._docs()])
+        unsaid = [w for w in matcher.words if w in plan.own_words and matcher.found(w, said) < 1.0
+                  and not is_determiner(w)]  # a follow-up's earlier question chose the document, not a subject
+        if unsaid:
+            return Decision(False, 0.0, 0.5, {**features, "lookup_missing": 1.0})
+        if not any("lookup" in h.scores for h in hits):
+            return Decision(False, 0.0, 0.5, features, silent=(
+                f"问题没有指明是哪一部决定（文库中有{len(scope.doc_ids)}部文件）。请写明决定的名称或地区，"
+                "例如「西藏的决定一共有几条」。"))
+        return Decision(True, 1.0, 0.5, features)
 
     def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
         """The looked-up clauses stating `fact` (施行, 通过), when no document they come from has its date: not
@@ -841,7 +870,8 @@ def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:
 
 def looks_up(plan: QueryPlan) -> bool:
     """Questions answered by looking a clause up (by kind or number), not by searching its words."""
-    return plan.intent in METADATA_INTENTS or (plan.intent == "article" and plan.article is not None)
+    return (plan.intent in METADATA_INTENTS or plan.intent == OUTLINE
+            or (plan.intent == "article" and plan.article is not None))
 
 
 FIGURE_NEAREST = 3  # sentences nearest the question in meaning that may state its figure in other words

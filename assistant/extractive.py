@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from assistant.analysis import METADATA_INTENTS, QueryPlan, entity_table
+from assistant.analysis import METADATA_INTENTS, OUTLINE, QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.documents import counterparts
 from assistant.figures import figure_pattern
@@ -420,6 +420,29 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
     return quotes
 
 
+def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | None:
+    """「这部决定一共有几条」「主要讲了哪些方面」「分几章」: each looked-up document's number of articles (and of
+    chapters), and every article's first sentence, cited, in the document's order."""
+    looked_up = {h.clause.doc_id for h in hits if "lookup" in h.scores}
+    by_document: dict[str, list[Clause]] = {}
+    for hit in sorted(hits, key=lambda h: h.clause.doc_id not in looked_up):
+        if hit.clause.doc_id in looked_up and hit.clause.kind == "article":
+            by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
+    lines: list[str] = []
+    for doc_id, articles in by_document.items():
+        articles = sorted({c.clause_id: c for c in articles}.values(), key=lambda c: c.ordinal)
+        if lines:
+            lines.append("")
+        chapters = len({c.part for c in articles if c.part})
+        parts = f"分{to_chinese_numeral(chapters)}章、" if chapters > 1 else "不分章，" if "章" in plan.query else ""
+        lines.append(f"**《{articles[0].doc_title}》{parts}共{to_chinese_numeral(len(articles))}条**，各条首句如下：")
+        for clause in articles:
+            first = next((s for _, s in sentences_of(clause)), "")
+            more = "……" if first != "".join(s for _, s in sentences_of(clause)) else ""
+            lines.append(f"- {first}{more}{marker(clause, titles.get(doc_id))}")
+    return "\n".join(lines) or None
+
+
 def letters(text: str) -> str:
     """The text's letters and digits only: 「加计30—50%」 and 「加计30-50%」 read alike."""
     return "".join(ch for ch in text if ch.isalnum())
@@ -603,6 +626,8 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
            scope: list[str] | None = None, titles: dict[str, str] | None = None,
            meaning: Meaning | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
+    if plan.intent == OUTLINE:
+        return outline(plan, hits, titles or {})
     if plan.intent in METADATA_INTENTS:
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "article":

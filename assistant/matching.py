@@ -25,12 +25,12 @@ class TermMatcher:
     @classmethod
     def for_plan(cls, plan: QueryPlan, weight_of: Callable[[str], float],
                  ignore: Callable[[str], bool] = lambda w: False) -> TermMatcher:
-        words = [w for w in content_words(plan.query) if not ignore(w)]
+        words = [w for w in content_words(plan.content_text) if not ignore(w)]
         if plan.entity:
             words = [w for w in words if find_entity(w)[0] != plan.entity] + [plan.entity]
         forms = {w: [w, *expansions(w)] + list(entity_table().get(w, {}).get("text", [])) for w in words}
         for alias, terms in load_aliases():  # 「打假官司」 → 虚假诉讼 although jieba cut it into 打假/官司
-            if alias in plan.query:
+            if alias in plan.content_text:
                 for w in words:
                     if w in alias:
                         forms[w].extend(terms)

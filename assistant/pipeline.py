@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from assistant.answerability import Decision
-from assistant.analysis import METADATA_INTENTS, QueryPlan
+from assistant.analysis import METADATA_INTENTS, OUTLINE, QueryPlan
 from assistant.citations import verify as verify_markers
 from assistant.errors import LLMError
 from assistant.matching import TermMatcher
@@ -80,16 +80,20 @@ def decide(assistant, turn: Turn) -> Turn:
     plan = turn.plan
     missing = not decision.answerable and decision.features.get("lookup_missing")
     other_law = missing and plan.intent == "article" and not assistant.article_in_scope(plan.article, turn.scope)
-    if missing and (plan.intent in METADATA_INTENTS or other_law):
+    if missing and (plan.intent in METADATA_INTENTS or plan.intent == OUTLINE or other_law):
         # Read as a question about the document itself, but no clause of it states such a fact: the
         # evidence overrules the intent model (「…许可证的效力如何规定」 asks about content), and the
         # question is judged as a search question. So is an article number no document in scope has
         # (「民法典第八百五十条所称…如何界定」: another law's article, quoted by the decision).
+        # An outline question asking about one subject (「…在大气污染治理方面讲了哪些内容」) is a search question:
+        # what the search found answers it, not every article.
+        outline = plan.intent == OUTLINE
+        searched = [h for h in turn.hits if "lookup" not in h.scores] if outline else turn.hits
         as_search = replace(plan, intent="topic", also=(), article=None if other_law else plan.article)
-        second = assistant.decide(as_search, turn.scope, turn.hits, turn.matcher, looser=turn.mode == "llm",
+        second = assistant.decide(as_search, turn.scope, searched, turn.matcher, looser=turn.mode == "llm",
                                   meaning=turn.meaning)
-        if second.answerable:
-            turn.plan, decision = as_search, second
+        if second.answerable or outline:
+            turn.plan, turn.hits, decision = as_search, searched, second
     turn.decision = decision
     plan, chosen = turn.plan, turn.scope
     turn.debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,

@@ -909,3 +909,63 @@ def test_what_is_required_of_a_body_after_dui_asks_for_its_duties(seed_assistant
     assert {c.article for c in answer.citations} >= {12, 17}
     assert seed_assistant.plan("人大常委会对检察机关怎么开展监督？", []).entity is None
     assert seed_assistant.plan("这些情况要不要向人大常委会报告？", []).entity is None
+
+
+# The document as a whole ------------------------------------------------------------------------------
+
+
+def test_how_many_articles_a_named_decision_has_is_counted_and_each_article_cited(mixed):
+    answer = mixed.ask("山东检察监督决议一共有多少条？")
+    assert not answer.refused and "共十一条" in answer.text
+    assert titles(answer) == {"山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议"}
+    assert [c.label for c in answer.citations] == [f"第{n}条" for n in "一二三四五六七八九十"] + ["第十一条"]
+
+
+def test_what_a_decision_covers_is_outlined_from_its_articles(seed_assistant):
+    answer = seed_assistant.ask("呼和浩特的决定主要讲了哪些方面？")
+    assert "共十七条" in answer.text
+    assert len(answer.citations) == 17 and {c.region for c in answer.citations} == {"呼和浩特市"}
+    assert "公安机关应当自觉接受并积极配合检察机关的法律监督。" in answer.text
+
+
+def test_each_decisions_article_count_is_given_when_the_library_holds_a_few(seed_assistant):
+    answer = seed_assistant.ask("两个决定各有几条？")
+    assert "共十七条" in answer.text and "共十八条" in answer.text
+
+
+def test_an_article_count_naming_no_decision_asks_which_one(mixed):
+    answer = mixed.ask("这部决定一共有几条？")
+    assert answer.refused and not answer.citations
+    assert "没有指明是哪一部决定" in answer.text
+
+
+def test_an_outline_question_about_one_subject_is_a_search_question(seed_assistant):
+    answer = seed_assistant.ask("西藏的决定关于公益诉讼主要讲了什么？")
+    assert not answer.refused and answer.debug["intent"] == "topic"
+    assert ("西藏自治区", "第十条") in {(c.region, c.label) for c in answer.citations}
+    assert len(answer.citations) < 6
+
+
+def test_an_article_count_follow_up_counts_the_document_discussed(mixed):
+    first = "西藏的决定对公安机关有什么要求？"
+    answer = mixed.ask("它一共有几条？", history=[(first, mixed.ask(first).text)])
+    assert "共十八条" in answer.text and {c.region for c in answer.citations} == {"西藏自治区"}
+
+
+def test_a_follow_up_asking_its_own_question_is_judged_on_its_own_words(mixed):
+    """The earlier question chose the document; its words (公安机关, 要求) are not what this one asks about, so a
+    provision on 公益诉讼 alone answers it (before, it was refused for leaving them unsaid)."""
+    first = "西藏的决定对公安机关有什么要求？"
+    answer = mixed.ask("那关于公益诉讼有什么规定？", history=[(first, mixed.ask(first).text)])
+    assert not answer.refused
+    assert ("西藏自治区", "第十条") in {(c.region, c.label) for c in answer.citations}
+
+
+def test_a_laws_chapters_are_counted_with_its_articles(tmp_path):
+    from assistant import Assistant
+
+    donations = LAWREFBOOK / "社会法" / "公益事业捐赠法(1999-06-28).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([donations]).errors
+        answer = assistant.ask("公益事业捐赠法分为几章？一共多少条？")
+        assert "分六章、共三十二条" in answer.text and len(answer.citations) == 32
