@@ -36,7 +36,7 @@ def distributive(text: str) -> bool:
     return any(word == "各" and tag == "v" for (word, _), (_, tag) in zip(tagged, tagged[1:]))
 
 
-FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这项", "这条", "此", "本", "该", "上述", "上面")
+FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
@@ -46,10 +46,12 @@ OUTLINE = "outline"  # the document as a whole: how many articles, what each cov
 # or what it covers. A subject beside it (「关于公益诉讼主要讲了什么」) makes it a search question; `Assistant.decide`
 # checks that from the words the texts use.
 OUTLINE_ASK_RE = re.compile(
-    r"(?:一共|总共|共计|全文|正文|总体上?|大体上?|简单|简要|大概|大致)?(?:有|是|写了|分为|分成)?"
-    r"(?:(?<!第)(?:几|多少)个?(?:条|章|部分)(?:条文|规定|内容)?|条文(?:数量?|数目)"
-    r"|主要内容|(?:主要|都|分别)?(?:讲|说)了?(?:些)?(?:什么|啥|哪些)(?:方面|内容)?|(?:主要|都)?规定了?(?:些|哪些)?(?:什么|啥)"
-    r"|(?:包括|包含|有|分)(?:哪些|哪几|什么|几)个?(?:方面|部分|内容)|介绍一下|概括一下|概述|要点|框架|结构)")
+    r"(?:一共|总共|共计|全文|正文|总体上?|整体上?|大体上?|简单|简要|大概|大致)?(?:有|是|写了|分为|分成|包含|包括)?"
+    r"(?:(?<!第)(?:几|多少)个?(?:条文|条|章|部分)(?:条文|规定|内容)?|条文(?:数量?|数目|总数|有多少|有几条)"
+    r"|主要内容|(?:主要|都|分别)?(?:讲|说)了?(?:些)?(?:什么|啥|哪些)(?:方面|内容|东西|事项)?"
+    r"|(?:主要|都)?规定了?(?:些)?(?:什么|啥|哪些(?:方面|内容|东西|事项))"
+    r"|(?:包括|包含|有|分|涉及)?(?:哪些|哪几|什么|几)个?(?:方面|部分)(?:内容)?|(?:包括|包含|有)(?:哪些|什么)内容"
+    r"|介绍一下|概括一下|概述|要点|框架|结构)")
 ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
 SELF_ASKING_RE = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|是否|能否|可否|有没有|要不要|吗|谁|啥|为何")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
@@ -323,7 +325,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "topic"
     elif article is not None and ARTICLE_ASK_RE.search(own):
         intent = "article"  # 「…第一条是怎么规定的」: the article itself is asked for
-    if intent in ("topic", *METADATA_INTENTS) and article is None and OUTLINE_ASK_RE.search(asked):
+    unnamed_own = re.sub(r"《[^《》]*》", "", unnamed(own) if unnamed else own)  # 「介绍一下河南…的决议」: the name goes, not what precedes it
+    if intent in ("topic", *METADATA_INTENTS) and article is None and OUTLINE_ASK_RE.search(unnamed_own):
         intent, also = OUTLINE, ()  # 「…主要规定了什么」: the words say so more precisely than the model
     # A place inside a title another region's document bears (「上海金融法院…规定的修改决定」, a 最高人民法院
     # decision) names that document, not the region's own decisions.

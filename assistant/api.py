@@ -30,7 +30,7 @@ from assistant.records import Answer
 from assistant.settings import Settings
 from ingest.parser import parse_file
 from ingest.records import Clause, Document, ParsedDocument
-from ingest.tokenize import place_gazetteer, tokenize
+from ingest.tokenize import place_gazetteer, tagged_words, tokenize
 from store import ClauseIndex
 from store.records import DocumentEntry, Hit
 
@@ -62,6 +62,8 @@ APPOINTED_RE = re.compile(r"任命|担任|当选|选举|辞去|免去|同志")
 # about something else.
 FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
+NAME_SHORTENING_GAP = 4  # 最高院 of 最高人民法院, 人大 of 人民代表大会: a few characters left out between kept ones
+FRAMING_TAGS = frozenset("mtrqpcduyef")  # numerals, times, pronouns, measure words, particles: no subject of a question
 OUTLINE_DOCUMENTS = 4  # an outline question naming no document is answered for a library of this many at most
 # A question about a document's own fact that names no document, place or filter identifies the document by
 # the words of its title: under this share of what it asks about (IDF-weighted) in the looked-up titles, it
@@ -345,8 +347,7 @@ class Assistant:
             hits = search(filters, k)
         front = self._looked_up(plan, scope, hits)
         if plan.intent == OUTLINE:  # every article, after what the search found: read as a search question if asked so
-            found = {h.clause.clause_id for h in hits}
-            return hits + [h for h in front if h.clause.clause_id not in found]
+            return hits + front
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
 
@@ -720,20 +721,40 @@ class Assistant:
     def _outline_decision(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher,
                           features: dict) -> Decision:
         """A question about a whole document is answered when it names the document (or the library holds
-        only a few) and asks nothing narrower: a word besides the titles' and the usual ways of asking for an
-        outline (「关于公益诉讼主要讲了什么」) makes it a search question (pipeline.decide)."""
+        only a few) and asks about no subject inside it (「…关于公益诉讼主要讲了什么」 is a search question,
+        pipeline.decide; see `_outline_subjects`)."""
         features = {**features, "route": 1.0}
-        asked = [m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)]
-        said = "\n".join(asked + [self._docs()[d].title for d in scope.doc_ids if d in self._docs()])
-        unsaid = [w for w in matcher.words if w in plan.own_words and matcher.found(w, said) < 1.0
-                  and not is_determiner(w)]  # a follow-up's earlier question chose the document, not a subject
-        if unsaid:
+        if self._outline_subjects(plan, scope, matcher):
             return Decision(False, 0.0, 0.5, {**features, "lookup_missing": 1.0})
         if not any("lookup" in h.scores for h in hits):
             return Decision(False, 0.0, 0.5, features, silent=(
                 f"问题没有指明是哪一部决定（文库中有{len(scope.doc_ids)}部文件）。请写明决定的名称或地区，"
                 "例如「西藏的决定一共有几条」。"))
         return Decision(True, 1.0, 0.5, features)
+
+    def _outline_subjects(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher) -> list[str]:
+        """The words of an outline question that name a subject: besides the words asking for the outline and
+        those naming the document (its title, a shortening of it), a word the documents in scope say
+        (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
+        question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
+        A follow-up's earlier question chose the document; its words are no subject of this one."""
+        docs = self._docs()
+        titles = [docs[d].title for d in scope.doc_ids if d in docs]
+        said = "\n".join([m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)] + titles
+                         + [short_forms(t) for t in titles])
+        tags = dict(tagged_words(plan.own_words))
+        text = None
+        subjects = []
+        for word in matcher.words:
+            tag = tags.get(word, "n")
+            if (word not in plan.own_words or word in said or is_determiner(word) or tag[:1] in FRAMING_TAGS
+                    or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)):
+                continue
+            if text is None:
+                text = "\n".join(c.text for d in scope.doc_ids for c in self.index.clauses(d))
+            if matcher.found(word, text) == 1.0 or tag[:1] == "n" or tag == "vn":
+                subjects.append(word)
+        return subjects
 
     def _undated(self, fact: str, hits: list[Hit]) -> tuple[Clause, ...]:
         """The looked-up clauses stating `fact` (施行, 通过), when no document they come from has its date: not
@@ -866,6 +887,13 @@ _letters = extractive.letters
 def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:
     """The search is filtered to the regions the question names (their names then do not steer it)."""
     return bool(plan.regions and scope.narrowed and not scope.other_sides)
+
+
+def short_forms(name: str) -> str:
+    """A name with its bodies also said short (人民代表大会常务委员会 → 人大常委会), as questions say them."""
+    for long, short in extractive.BODY_SHORT_FORMS:
+        name = name.replace(long, short)
+    return name
 
 
 def looks_up(plan: QueryPlan) -> bool:

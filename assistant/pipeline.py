@@ -94,6 +94,8 @@ def decide(assistant, turn: Turn) -> Turn:
                                   meaning=turn.meaning)
         if second.answerable or outline:
             turn.plan, turn.hits, decision = as_search, searched, second
+    if turn.plan.intent == OUTLINE and decision.answerable:  # the articles, each once, in the document's order
+        turn.hits = [h for h in turn.hits if "lookup" in h.scores]
     turn.decision = decision
     plan, chosen = turn.plan, turn.scope
     turn.debug.update(intent=plan.intent, intent_confidence=round(plan.intent_confidence, 4), compare=plan.compare,

@@ -29,6 +29,11 @@ if [ -d "$lawref" ]; then
   .venv/bin/python -m assistant.evaluate eval/edge_test.jsonl --mode extractive --index-dir "$index/decisions" \
     --out "$out/edge" \
     --fail-under recall@5=0.88,citation_precision=0.80,refusal_accuracy=0.81,invalid_citations=0,wrong_document_citations=0
+  # Questions about a document as a whole (how many articles, what it covers) and look-alikes asking about one
+  # subject in it: a blind split written after the feature's dev split (eval/README.md, eleventh step).
+  .venv/bin/python -m assistant.evaluate eval/outline_test.jsonl --mode extractive --index-dir "$index/decisions" \
+    --out "$out/outline" \
+    --fail-under citation_precision=0.87,citation_recall=0.69,refusal_accuracy=0.85,invalid_citations=0,wrong_document_citations=0
 else
   echo "skipping the bank gate: $lawref is not beside the checkout" >&2
 fi

@@ -969,3 +969,19 @@ def test_a_laws_chapters_are_counted_with_its_articles(tmp_path):
         assert not assistant.add_paths([donations]).errors
         answer = assistant.ask("公益事业捐赠法分为几章？一共多少条？")
         assert "分六章、共三十二条" in answer.text and len(answer.citations) == 32
+
+
+@pytest.mark.parametrize("question, count", [
+    ("西藏自治区人大常委会2024年通过的那部检察监督决定，一共写了几条？", "共十八条"),  # a year, 通过, 那部: they say which
+    ("帮我梳理下山东检察监督决议的内容框架", "共十一条"),  # 梳理: a verb no decision uses frames the question
+    ("介绍一下山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议", "共十一条"),
+])
+def test_words_that_only_frame_an_outline_question_make_no_subject(mixed, question, count):
+    answer = mixed.ask(question)
+    assert not answer.refused and count in answer.text and answer.debug["intent"] == "outline"
+
+
+def test_an_outline_question_about_a_subject_the_decision_says_is_searched(mixed):
+    """审计 and 整改 are verbs to jieba, but the decision says them: they are what is asked about."""
+    answer = mixed.ask("北京市级预算审查监督决定对审计查出问题的整改主要规定了什么？")
+    assert answer.debug["intent"] == "topic" and len(answer.citations) < 6
