@@ -132,7 +132,7 @@ def asked_body(text: str, unnamed: str) -> tuple[str | None, str | None]:
     """(body, the form found): a body of the table (find_entity), or one it does not list, said outside the
     documents' names (`unnamed`) — alone, or qualified by a listed one (「市人大财政经济委员会」 asks about the
     committee, not about 人大)."""
-    entity, form = find_entity(text)
+    entity, form = find_entity(NAMED_TITLE_RE.sub("", text))  # 「河南省人大常委会关于…的决议，要点是什么」: its issuer is not asked about
     body = unlisted_body(unnamed)
     if body and (not form or text.find(form) + len(form) == text.find(body)):
         return body, body

@@ -985,3 +985,10 @@ def test_an_outline_question_about_a_subject_the_decision_says_is_searched(mixed
     """审计 and 整改 are verbs to jieba, but the decision says them: they are what is asked about."""
     answer = mixed.ask("北京市级预算审查监督决定对审计查出问题的整改主要规定了什么？")
     assert answer.debug["intent"] == "topic" and len(answer.citations) < 6
+
+
+def test_the_issuer_in_a_spoken_title_is_not_the_body_asked_about(mixed):
+    plan = mixed.plan("山东省人大常委会关于加强新时代检察机关法律监督工作的决议对公安机关有什么要求？")
+    assert plan.entity == "公安机关"
+    answer = mixed.ask("山东省人大常委会关于加强新时代检察机关法律监督工作的决议，要点是什么？")
+    assert answer.debug["intent"] == "outline" and "共十一条" in answer.text
