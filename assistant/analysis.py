@@ -53,7 +53,7 @@ OUTLINE_ASK_RE = re.compile(
     r"|(?:包括|包含|有|分|涉及)?(?:哪些|哪几|什么|几)个?(?:方面|部分)(?:内容)?|(?:包括|包含|有)(?:哪些|什么)内容"
     r"|介绍一下|概括一下|概述|要点|框架|结构)")
 ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
-SELF_ASKING_RE = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|是否|能否|可否|有没有|要不要|吗|谁|啥|为何")
+SELF_ASKING_RE = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|谁|啥|为何")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
 
 
@@ -85,8 +85,7 @@ class QueryPlan:
         """Where the question's content words are read: a follow-up that asks a question of its own (「那关于
         公益诉讼有什么规定？」) asks about its own words in the document discussed; one that does not (「水污染物
         呢？」) asks the earlier question again of something else, so the earlier words count too."""
-        own = self.own_words
-        return own if self.refers_to_previous and SELF_ASKING_RE.search(own) else self.query
+        return self.own_words if self.refers_to_previous and SELF_ASKING_RE.search(self.question) else self.query
 
 
 @lru_cache(maxsize=1)

@@ -992,3 +992,13 @@ def test_the_issuer_in_a_spoken_title_is_not_the_body_asked_about(mixed):
     assert plan.entity == "公安机关"
     answer = mixed.ask("山东省人大常委会关于加强新时代检察机关法律监督工作的决议，要点是什么？")
     assert answer.debug["intent"] == "outline" and "共十一条" in answer.text
+
+
+def test_a_follow_up_is_matched_on_its_own_words_only_when_it_asks_its_own_question():
+    from assistant.analysis import QueryPlan
+
+    earlier = "（北京耕地占用税决定里东城区每平方米税额是多少？）"
+    asks = QueryPlan(question="那关于减免有什么规定？", query="关于减免有什么规定" + earlier, refers_to_previous=True)
+    again = QueryPlan(question="朝阳区也是这个数吗？", query="朝阳区也是这个数" + earlier, refers_to_previous=True)
+    assert asks.content_text == "关于减免有什么规定"
+    assert again.content_text == again.query  # 「也是这个数吗」 asks the earlier question again
