@@ -1001,4 +1001,6 @@ def test_a_follow_up_is_matched_on_its_own_words_only_when_it_asks_its_own_quest
     asks = QueryPlan(question="那关于减免有什么规定？", query="关于减免有什么规定" + earlier, refers_to_previous=True)
     again = QueryPlan(question="朝阳区也是这个数吗？", query="朝阳区也是这个数" + earlier, refers_to_previous=True)
     assert asks.content_text == "关于减免有什么规定"
+    whether = QueryPlan(question="朝阳区是否也是这个数？", query="朝阳区是否也是这个数" + earlier, refers_to_previous=True)
     assert again.content_text == again.query  # 「也是这个数吗」 asks the earlier question again
+    assert whether.content_text == whether.query
