@@ -6,6 +6,7 @@ retrieval step and the answerers share, so that what is retrieved and what is an
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable
@@ -53,7 +54,9 @@ OUTLINE_ASK_RE = re.compile(
     r"|(?:包括|包含|有|分|涉及)?(?:哪些|哪几|什么|几)个?(?:方面|部分)(?:内容)?|(?:包括|包含|有)(?:哪些|什么)内容"
     r"|介绍一下|概括一下|概述|要点|框架|结构)")
 ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
-SELF_ASKING_RE = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|谁|啥|为何")
+# A follow-up with no predicate of its own (「水污染物呢？」「那对虚假诉讼呢？」) or pointing back at what was asked
+# (「…也是这个数吗？」「同样适用吗？」) asks the earlier question again; any other asks its own.
+ASKS_AGAIN_RE = re.compile(r"呢[？?]?$|也是|也一样|同样|这个数|这种事|这种情况")
 METADATA_MIN_CONFIDENCE = 0.4  # read off the dev sets: meta questions score .45–.97, content questions misread as meta below .3
 
 
@@ -84,8 +87,14 @@ class QueryPlan:
     def content_text(self) -> str:
         """Where the question's content words are read: a follow-up that asks a question of its own (「那关于
         公益诉讼有什么规定？」) asks about its own words in the document discussed; one that does not (「水污染物
-        呢？」) asks the earlier question again of something else, so the earlier words count too."""
-        return self.own_words if self.refers_to_previous and SELF_ASKING_RE.search(self.question) else self.query
+        呢？」) asks the earlier question again of something else (`asked_again`), or, with nothing to align,
+        the earlier words count too."""
+        if not self.refers_to_previous:
+            return self.query
+        if not ASKS_AGAIN_RE.search(self.question):
+            return self.own_words
+        earlier = re.search(r"（([^（）]*)）$", self.query)
+        return (earlier and asked_again(self.own_words, earlier.group(1))) or self.query
 
 
 @lru_cache(maxsize=1)
@@ -287,6 +296,31 @@ def asked_facts(probabilities: dict[str, float], asked: str = "") -> tuple[str, 
     return tuple(k for k in dict.fromkeys(found) if k != first)
 
 
+def asked_again(own: str, earlier: str) -> str | None:
+    """The earlier question asked again of what a follow-up names instead (「对虚假诉讼」 after 「…决议对公益诉讼
+    有什么规定？」 → 「…决议对虚假诉讼有什么规定」; 「水污染物」 after 「北京应税大气污染物的…税额是多少？」 → 「北京应税
+    水污染物的…税额是多少」): the two aligned on the characters they share (two or more together), each part
+    the follow-up says differently put in place of the earlier one's — at either end, only the word next to what
+    they share. None when they share no two characters together."""
+    earlier = re.sub(r"[？?。！!]+$", "", earlier)
+    matcher = difflib.SequenceMatcher(None, earlier, own, autojunk=False)
+    if not any(block.size >= 2 for block in matcher.get_matching_blocks()):
+        return None
+    ops = matcher.get_opcodes()
+    out = []
+    for n, (tag, i1, i2, j1, j2) in enumerate(ops):
+        said, instead = earlier[i1:i2], own[j1:j2]
+        if tag in ("equal", "delete"):
+            out.append(said)
+        elif tag == "insert" or 0 < n < len(ops) - 1 or len(ops) == 1:
+            out.append(instead)
+        elif n == 0:  # before the first shared part: the word next to it is what is said differently
+            out.append("".join(w for w, _ in tagged_words(said)[:-1]) + instead)
+        else:
+            out.append(instead + "".join(w for w, _ in tagged_words(said)[1:]))
+    return "".join(out)
+
+
 def own_words(rewritten: str) -> str:
     return re.sub(r"（[^（）]*）$", "", rewritten).strip()
 
@@ -307,6 +341,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     history = [(q, a) for q, a in (history or [])]
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
+    earlier = re.search(r"（([^（）]*)）$", query) if refers and ASKS_AGAIN_RE.search(question) else None
+    own = (earlier and asked_again(own, earlier.group(1))) or own  # 「第四条呢？」 asks what the earlier question asked
     asked = NAMED_TITLE_RE.sub("", unnamed(own) if unnamed else own)
     read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)

@@ -354,7 +354,7 @@ class Assistant:
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what). A
         follow-up searches with its own words: the earlier question chose the scope, not the topic."""
-        query = plan.own_words if len(plan.own_words) >= 2 else plan.query
+        query = plan.content_text if len(plan.own_words) >= 2 else plan.query
         naming = self.table().title_words(scope.named) if scope.named else ""
         stripped = strip_runs(query, naming).strip() if naming else query
         if scope.narrowed and (scope.named or plan.regions) and plan.intent not in METADATA_INTENTS:  # 「呼和浩特的决定对…」

@@ -1004,3 +1004,28 @@ def test_a_follow_up_is_matched_on_its_own_words_only_when_it_asks_its_own_quest
     whether = QueryPlan(question="朝阳区是否也是这个数？", query="朝阳区是否也是这个数" + earlier, refers_to_previous=True)
     assert again.content_text == again.query  # 「也是这个数吗」 asks the earlier question again
     assert whether.content_text == whether.query
+
+
+@pytest.mark.parametrize("own, earlier, again", [
+    ("对未成年人检察", "西藏的决定对公益诉讼检察有什么规定？", "西藏的决定对未成年人检察有什么规定"),
+    ("行政诉讼", "呼和浩特对民事诉讼监督提了哪些要求？", "呼和浩特对行政诉讼监督提了哪些要求"),
+    ("被法院驳回的时候", "检察建议被法院拒收，检察机关能向谁报告？", "检察建议被法院驳回的时候，检察机关能向谁报告"),
+    ("单位呢", "个人恶意透支多少算数额较大？", None),
+])
+def test_a_follow_up_naming_something_else_asks_the_earlier_question_again(own, earlier, again):
+    from assistant.analysis import asked_again
+
+    assert asked_again(own, earlier) == again
+
+
+def test_an_elliptical_follow_up_is_searched_as_the_earlier_question_asked_again(tmp_path):
+    """「那…不准予执行的呢？」 asks where to apply for review again: 第七条 (review of a 不准予执行 ruling), not 第六条
+    (when a court rules 不准予执行), which the follow-up's own words alone find."""
+    from assistant import Assistant
+
+    expropriation = LAWREFBOOK / "司法解释" / "最高人民法院关于办理申请人民法院强制执行国有土地上房屋征收补偿决定案件若干问题的规定(2012-03-26).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([expropriation]).errors
+        earlier = "房屋征收部门申请强制执行，法院裁定不予受理的，征收部门不服可以向哪里申请复议？"
+        hits = assistant.retrieve("那法院裁定不准予执行的呢？", k=3, history=[(earlier, "")])
+        assert hits[0].clause.label == "第七条"
