@@ -20,6 +20,7 @@ SHARED = ROOT.parent / "shared"
 SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "sealed")]
 FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # written later, same corpus
 EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
+OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "test")]  # questions about a whole document
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
@@ -44,7 +45,7 @@ def test_the_corpus_is_38_documents():
 
 
 def test_ids_unique_across_splits_and_every_type_in_each_split():
-    questions = load_questions(SPLITS + FRESH + EDGE)  # raises on a repeated id
+    questions = load_questions(SPLITS + FRESH + EDGE + OUTLINE)  # raises on a repeated id
     assert len(load_questions(SPLITS)) >= 400 and len(questions) >= 550
     for split in SPLITS + FRESH:
         types = {q.type for q in load_questions([split])}
@@ -58,7 +59,7 @@ def test_edge_sets_are_half_refusals_with_their_kind_noted():
         assert all(q.expect_refusal == (q.type == "unanswerable") for q in questions), split.name
 
 
-@pytest.mark.parametrize("split", SPLITS + FRESH + EDGE, ids=lambda p: p.name)
+@pytest.mark.parametrize("split", SPLITS + FRESH + EDGE + OUTLINE, ids=lambda p: p.name)
 def test_every_label_names_one_document_and_an_existing_unit(split):
     problems = []
     for q in load_questions([split]):
@@ -73,3 +74,15 @@ def test_every_label_names_one_document_and_an_existing_unit(split):
             if ref.kind is not None and ref.kind not in kinds:
                 problems.append(f"{q.id}: {ref.doc} has no {ref.kind}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("split", OUTLINE, ids=lambda p: p.name)
+def test_an_article_count_asked_is_the_documents_and_all_its_articles_are_gold(split):
+    from ingest.numerals import parse_chinese_numeral
+
+    for q in load_questions([split]):
+        if not q.must_include:
+            continue
+        (count,) = [parse_chinese_numeral(m[1:-1]) for m in q.must_include]
+        (title,) = [t for t in decisions() if q.gold[0].doc in t]
+        assert decisions()[title][0] == set(range(1, count + 1)) == {ref.article for ref in q.gold}, q.id
