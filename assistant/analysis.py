@@ -140,7 +140,8 @@ def asked_body(text: str, unnamed: str) -> tuple[str | None, str | None]:
     """(body, the form found): a body of the table (find_entity), or one it does not list, said outside the
     documents' names (`unnamed`) — alone, or qualified by a listed one (「市人大财政经济委员会」 asks about the
     committee, not about 人大)."""
-    entity, form = find_entity(NAMED_TITLE_RE.sub("", text))  # 「河南省人大常委会关于…的决议，要点是什么」: its issuer is not asked about
+    # 「河南省人大常委会关于…的决议，要点是什么」: the issuer in a document's name is not asked about
+    entity, form = find_entity(NAMED_TITLE_RE.sub("", text))
     body = unlisted_body(unnamed)
     if body and (not form or text.find(form) + len(form) == text.find(body)):
         return body, body
@@ -360,7 +361,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent = "topic"
     elif article is not None and ARTICLE_ASK_RE.search(own):
         intent = "article"  # 「…第一条是怎么规定的」: the article itself is asked for
-    unnamed_own = re.sub(r"《[^《》]*》", "", unnamed(own) if unnamed else own)  # 「介绍一下河南…的决议」: the name goes, not what precedes it
+    # 「介绍一下河南…的决议」: the names go, not what precedes them (NAMED_TITLE_RE would take 介绍一下 with the name)
+    unnamed_own = re.sub(r"《[^《》]*》", "", unnamed(own) if unnamed else own)
     if intent in ("topic", *METADATA_INTENTS) and article is None and OUTLINE_ASK_RE.search(unnamed_own):
         intent, also = OUTLINE, ()  # 「…主要规定了什么」: the words say so more precisely than the model
     # A place inside a title another region's document bears (「上海金融法院…规定的修改决定」, a 最高人民法院

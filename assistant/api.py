@@ -16,8 +16,8 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import (METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze, enclosing_places, is_determiner, place_names,
-                                ISSUERS, SPOKEN_TITLE_RE, short_region)
+from assistant.analysis import (METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze, enclosing_places,
+                                is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
 from assistant.documents import (ABBREVIATION_GAP, DocumentTable, counterparts, names_a_document, shortened, strip_runs,
                                  title_core)
 from assistant.matching import TermMatcher
@@ -353,7 +353,7 @@ class Assistant:
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what). A
-        follow-up searches with its own words: the earlier question chose the scope, not the topic."""
+        follow-up searches with what it asks (`QueryPlan.content_text`): the earlier question chose the scope."""
         query = plan.content_text if len(plan.own_words) >= 2 else plan.query
         naming = self.table().title_words(scope.named) if scope.named else ""
         stripped = strip_runs(query, naming).strip() if naming else query
@@ -387,7 +387,8 @@ class Assistant:
         """Clauses a question asks for by what they are, not by their words: an article by number, the
         施行/废止 provisions, the 题注, the 序言 of each document in scope."""
         if plan.intent == OUTLINE:
-            if scope.mentions or not (scope.narrowed or plan.refers_to_previous) and len(scope.doc_ids) > OUTLINE_DOCUMENTS:
+            unnamed = not (scope.narrowed or plan.refers_to_previous)
+            if scope.mentions or (unnamed and len(scope.doc_ids) > OUTLINE_DOCUMENTS):
                 return []  # 「一共有几条」 with no document named: guessing one would answer for the wrong decision
             return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for d in scope.doc_ids[:OUTLINE_DOCUMENTS]
                     for c in self.index.clauses(d) if c.kind == "article"]

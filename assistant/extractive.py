@@ -423,10 +423,9 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
 def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | None:
     """「这部决定一共有几条」「主要讲了哪些方面」「分几章」: each looked-up document's number of articles (and of
     chapters), and every article's first sentence, cited, in the document's order."""
-    looked_up = {h.clause.doc_id for h in hits if "lookup" in h.scores}
     by_document: dict[str, list[Clause]] = {}
-    for hit in sorted(hits, key=lambda h: h.clause.doc_id not in looked_up):
-        if hit.clause.doc_id in looked_up and hit.clause.kind == "article":
+    for hit in hits:
+        if "lookup" in hit.scores and hit.clause.kind == "article":
             by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
     lines: list[str] = []
     for doc_id, articles in by_document.items():
