@@ -225,10 +225,15 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None,
                  history: list[tuple[str, str]] | None = None) -> list[Hit]:
-        """The clauses the answerer would see for `question`, best first, at most `k`."""
+        """The clauses the answerer would see for `question`, best first, at most `k` (for a question about a
+        whole document, its articles in order)."""
         k = k or self.settings.k
         plan = self.plan(question, history)
-        return self._retrieve(plan, self.scope(plan, filters), k)[:k]
+        scope = self.scope(plan, filters)
+        hits = self._retrieve(plan, scope, k)
+        if plan.intent == OUTLINE and not self._outline_subjects(plan, scope, self.matcher(plan, scope)):
+            hits = [h for h in hits if "lookup" in h.scores] or hits
+        return hits[:k]
 
     def scope(self, plan: QueryPlan, filters: dict | None = None) -> Scope:
         """The documents a question is about: what the filters allow, narrowed (never widened) by the

@@ -928,6 +928,11 @@ def test_what_a_decision_covers_is_outlined_from_its_articles(seed_assistant):
     assert "公安机关应当自觉接受并积极配合检察机关的法律监督。" in answer.text
 
 
+def test_retrieval_for_an_outline_question_gives_the_documents_articles_in_order(seed_assistant):
+    hits = seed_assistant.retrieve("呼和浩特的决定主要讲了哪些方面？", k=3)
+    assert [(h.clause.region, h.clause.label) for h in hits] == [("呼和浩特市", f"第{n}条") for n in "一二三"]
+
+
 def test_each_decisions_article_count_is_given_when_the_library_holds_a_few(seed_assistant):
     answer = seed_assistant.ask("两个决定各有几条？")
     assert "共十七条" in answer.text and "共十八条" in answer.text
