@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from assistant.documents import short_region
@@ -83,7 +83,7 @@ class QueryPlan:
         （北京应税大气污染物的…是多少？）」 → 水污染物); the query itself otherwise."""
         return own_words(self.query) if self.refers_to_previous else self.query
 
-    @property
+    @cached_property
     def content_text(self) -> str:
         """Where the question's content words are read: a follow-up that asks a question of its own (「那关于
         公益诉讼有什么规定？」) asks about its own words in the document discussed; one that does not (「水污染物
@@ -93,8 +93,7 @@ class QueryPlan:
             return self.query
         if not ASKS_AGAIN_RE.search(self.question):
             return self.own_words
-        earlier = re.search(r"（([^（）]*)）$", self.query)
-        return (earlier and asked_again(self.own_words, earlier.group(1))) or self.query
+        return restated(self.question, self.query) or self.query
 
 
 @lru_cache(maxsize=1)
@@ -297,6 +296,15 @@ def asked_facts(probabilities: dict[str, float], asked: str = "") -> tuple[str, 
     return tuple(k for k in dict.fromkeys(found) if k != first)
 
 
+def restated(question: str, rewritten: str) -> str | None:
+    """An elliptical follow-up (ASKS_AGAIN_RE) as the earlier question asked again (`asked_again`); None for any
+    other question, or when the two share nothing to align on."""
+    earlier = re.search(r"（([^（）]*)）$", rewritten)
+    if not earlier or not ASKS_AGAIN_RE.search(question):
+        return None
+    return asked_again(own_words(rewritten), earlier.group(1))
+
+
 def asked_again(own: str, earlier: str) -> str | None:
     """The earlier question asked again of what a follow-up names instead (「对虚假诉讼」 after 「…决议对公益诉讼
     有什么规定？」 → 「…决议对虚假诉讼有什么规定」; 「水污染物」 after 「北京应税大气污染物的…税额是多少？」 → 「北京应税
@@ -342,8 +350,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     history = [(q, a) for q, a in (history or [])]
     query, refers = rewrite_followup(question, history, regions)
     own = own_words(query) if refers else query  # the follow-up's own words decide its intent
-    earlier = re.search(r"（([^（）]*)）$", query) if refers and ASKS_AGAIN_RE.search(question) else None
-    own = (earlier and asked_again(own, earlier.group(1))) or own  # 「第四条呢？」 asks what the earlier question asked
+    own = (refers and restated(question, query)) or own  # 「第四条呢？」 asks what the earlier question asked
     asked = NAMED_TITLE_RE.sub("", unnamed(own) if unnamed else own)
     read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)

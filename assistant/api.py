@@ -747,7 +747,7 @@ class Assistant:
         docs = self._docs()
         titles = [docs[d].title for d in scope.doc_ids if d in docs]
         said = "\n".join([m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)] + titles
-                         + [short_forms(t) for t in titles])
+                         + [extractive.short_forms(t) for t in titles])
         tags = dict(tagged_words(plan.own_words))
         text = None
         subjects = []
@@ -893,13 +893,6 @@ _letters = extractive.letters
 def _region_filtered(plan: QueryPlan, scope: Scope) -> bool:
     """The search is filtered to the regions the question names (their names then do not steer it)."""
     return bool(plan.regions and scope.narrowed and not scope.other_sides)
-
-
-def short_forms(name: str) -> str:
-    """A name with its bodies also said short (人民代表大会常务委员会 → 人大常委会), as questions say them."""
-    for long, short in extractive.BODY_SHORT_FORMS:
-        name = name.replace(long, short)
-    return name
 
 
 def looks_up(plan: QueryPlan) -> bool:

@@ -429,16 +429,15 @@ def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | N
             by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
     lines: list[str] = []
     for doc_id, articles in by_document.items():
-        articles = sorted({c.clause_id: c for c in articles}.values(), key=lambda c: c.ordinal)
         if lines:
             lines.append("")
         chapters = len({c.part for c in articles if c.part})
         parts = f"分{to_chinese_numeral(chapters)}章、" if chapters > 1 else "不分章，" if "章" in plan.query else ""
         lines.append(f"**《{articles[0].doc_title}》{parts}共{to_chinese_numeral(len(articles))}条**，各条首句如下：")
         for clause in articles:
-            first = next((s for _, s in sentences_of(clause)), "")
-            more = "……" if first != "".join(s for _, s in sentences_of(clause)) else ""
-            lines.append(f"- {first}{more}{marker(clause, titles.get(doc_id))}")
+            sentences = [s for _, s in sentences_of(clause)] or [""]
+            more = "……" if len(sentences) > 1 else ""
+            lines.append(f"- {sentences[0]}{more}{marker(clause, titles.get(doc_id))}")
     return "\n".join(lines) or None
 
 
@@ -545,11 +544,16 @@ def body_name(phrase: str) -> str:
     return name if name and not BARE_BODY_RE.fullmatch(name) else ""
 
 
-def body_key(name: str) -> str:
-    """One key for a body however a decision names it: 省人民代表大会常务委员会, 市人大常委会 and 常委会 alike."""
+def short_forms(name: str) -> str:
+    """A name with its bodies said short (人民代表大会常务委员会 → 人大常委会), as questions say them."""
     for long, short in BODY_SHORT_FORMS:
         name = name.replace(long, short)
-    name = LEVEL_PREFIX_RE.sub("", name)
+    return name
+
+
+def body_key(name: str) -> str:
+    """One key for a body however a decision names it: 省人民代表大会常务委员会, 市人大常委会 and 常委会 alike."""
+    name = LEVEL_PREFIX_RE.sub("", short_forms(name))
     return "人大常委会" + name[3:] if name.startswith("常委会") else name
 
 
