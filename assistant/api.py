@@ -260,7 +260,9 @@ class Assistant:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
                 pool = [d for d in chosen if _of_region(docs[d], region)]
-                hit = table.named(naming, within=pool).doc_ids if len(pool) > 1 else ()
+                # a region's only document is named when the library's titles say it is (「浙江省各级人大常委会讨论决定重大事项的规定」: 各级 is its own)
+                hit = (table.named(naming, within=pool).doc_ids if len(pool) > 1
+                       else tuple(d for d in table.named(naming, within=allowed).doc_ids if d in pool))
                 named += hit
                 picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
             chosen = picked or chosen
@@ -740,14 +742,16 @@ class Assistant:
 
     def _outline_subjects(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher) -> list[str]:
         """The words of an outline question that name a subject: besides the words asking for the outline and
-        those naming the document (its title, a shortening of it), a word the documents in scope say
+        those naming the document (its title, a shortening of it, what its 题注 says of its
+        adoption and revisions: 「2018年修订后的…」), a word the documents in scope say
         (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
         question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
         A follow-up's earlier question chose the document; its words are no subject of this one."""
         docs = self._docs()
         titles = [docs[d].title for d in scope.doc_ids if d in docs]
+        notes = [c.text for d in scope.doc_ids for c in self.index.clauses(d) if c.kind == "note"]
         said = "\n".join([m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)] + titles
-                         + [extractive.short_forms(t) for t in titles])
+                         + [extractive.short_forms(t) for t in titles] + notes)
         tags = dict(tagged_words(plan.own_words))
         text = None
         subjects = []

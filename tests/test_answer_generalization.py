@@ -1034,3 +1034,49 @@ def test_an_elliptical_follow_up_is_searched_as_the_earlier_question_asked_again
         earlier = "房屋征收部门申请强制执行，法院裁定不予受理的，征收部门不服可以向哪里申请复议？"
         hits = assistant.retrieve("那法院裁定不准予执行的呢？", k=3, history=[(earlier, "")])
         assert hits[0].clause.label == "第七条"
+
+
+def test_what_a_documents_title_note_says_of_it_names_it_in_an_outline_question(tmp_path):
+    """「2019年修订以后」「经过2007年修正后」 say which text is meant (the 题注 records the revision): they are no
+    subject of the question (修订 was read as one, and the count question was refused or searched)."""
+    from assistant import Assistant
+
+    jinan = SHANDONG / "济南市人民代表大会常务委员会讨论决定重大事项的规定(2019-07-26).md"
+    judicial = HENAN / "河南省人民代表大会常务委员会关于加强对司法工作监督的决议.md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([jinan, judicial]).errors
+        answer = assistant.ask("济南市讨论决定重大事项的规定2019年修订以后一共有多少条？")
+        assert answer.debug["intent"] == "outline" and "共二十四条" in answer.text
+        assert {c.doc_title for c in answer.citations} == {jinan.name.split("(")[0]}
+        answer = assistant.ask("河南加强对司法工作监督的决议经过2007年修正后，主要内容有哪些？")
+        assert answer.debug["intent"] == "outline" and "共六条" in answer.text
+
+
+def test_a_regions_only_document_is_named_by_the_words_only_its_title_has(tmp_path):
+    """「浙江省各级人大常委会讨论决定重大事项的规定」: 各级 is the 浙江 title's own, so the question names that document
+    (its title words say which, not what is asked) although 浙江 has no other document to tell it from. Before,
+    its title words were searched for, and articles without 监察委员会 (第四条, 第二十条) were quoted."""
+    from assistant import Assistant
+
+    zhejiang = LAWREFBOOK / "DLC" / "浙江地方法规" / "地方性法规" / "浙江" / "浙江省各级人民代表大会常务委员会讨论决定重大事项的规定(2018-07-27).md"
+    others = [SHANDONG / "山东省人民代表大会常务委员会讨论决定重大事项的规定(2018-11-30).md",
+              HENAN / "河南省人民代表大会常务委员会讨论、决定重大事项的规定.md"]
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([zhejiang, *others]).errors
+        question = "浙江省各级人大常委会讨论决定重大事项的规定对监察委员会有什么要求？"
+        assert assistant.scope(assistant.plan(question)).named
+        answer = assistant.ask(question)
+        quoted = {re.sub(r"第[^条]+款$", "", c.label) for c in answer.citations}
+        assert quoted and quoted <= {"第七条", "第八条", "第十二条", "第十七条", "第十八条"}
+
+
+@pytest.mark.parametrize("question, count", [
+    ("山东检察监督决议的条数是多少？", "共十一条"),
+    ("帮我把西藏检察监督的决定列个提纲", "共十八条"),
+    ("呼和浩特检察监督决定的核心内容是什么？", "共十七条"),
+    ("西藏那个检察监督决定的正文一共有多少？", "共十八条"),
+])
+def test_nouns_that_ask_for_the_document_itself_make_an_outline_question(mixed, question, count):
+    """条数, 提纲, 核心内容, 正文 ask about the document as such (as 几条 and 主要内容 do): not subjects inside it."""
+    answer = mixed.ask(question)
+    assert answer.debug["intent"] == "outline" and count in answer.text

@@ -20,7 +20,7 @@ SHARED = ROOT.parent / "shared"
 SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "sealed")]
 FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # written later, same corpus
 EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
-OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "test")]  # questions about a whole document
+OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "dev2", "test")]  # questions about a whole document
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
