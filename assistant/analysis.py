@@ -37,7 +37,7 @@ def distributive(text: str) -> bool:
     return any(word == "各" and tag == "v" for (word, _), (_, tag) in zip(tagged, tagged[1:]))
 
 
-FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "这项", "这条", "此", "本", "该", "上述", "上面")
+FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "整个", "整部", "整份", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
@@ -204,7 +204,7 @@ def _is_followup(question: str, history: list[tuple[str, str]], regions: list[st
     )
 
 
-DOCUMENT_PRONOUN_RE = re.compile(r"^(这个|这部|这份|该|本)(决定|决议|规定|办法|解释)")
+DOCUMENT_PRONOUN_RE = re.compile(r"^(这个|这部|这份|该|本|整个|整部|整份)(决定|决议|规定|办法|解释)")
 
 
 def rewrite_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> tuple[str, bool]:

@@ -1080,3 +1080,10 @@ def test_nouns_that_ask_for_the_document_itself_make_an_outline_question(mixed, 
     """条数, 提纲, 核心内容, 正文 ask about the document as such (as 几条 and 主要内容 do): not subjects inside it."""
     answer = mixed.ask(question)
     assert answer.debug["intent"] == "outline" and count in answer.text
+
+
+def test_the_whole_document_said_in_a_follow_up_is_the_one_discussed(mixed):
+    """「整部决议」 points back at the decision discussed as 「这部决议」 does (it was searched across the library)."""
+    first = "山东检察监督决议对公安机关有什么要求？"
+    answer = mixed.ask("整部决议一共几条？", history=[(first, mixed.ask(first).text)])
+    assert "共十一条" in answer.text and {c.region for c in answer.citations} == {"山东省"}
