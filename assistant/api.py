@@ -18,8 +18,8 @@ from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze, enclosing_places,
                                 is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
-from assistant.documents import (ABBREVIATION_GAP, DocumentTable, counterparts, names_a_document, shortened, strip_runs,
-                                 title_core)
+from assistant.documents import (ABBREVIATION_GAP, DOC_TYPE_WORDS, DocumentTable, counterparts, names_a_document,
+                                 shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
@@ -743,7 +743,7 @@ class Assistant:
     def _outline_subjects(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher) -> list[str]:
         """The words of an outline question that name a subject: besides the words asking for the outline and
         those naming the document (its title, a shortening of it, what its 题注 says of its
-        adoption and revisions: 「2018年修订后的…」), a word the documents in scope say
+        adoption and revisions: 「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》), a word the documents in scope say
         (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
         question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
         A follow-up's earlier question chose the document; its words are no subject of this one."""
@@ -758,7 +758,8 @@ class Assistant:
         for word in matcher.words:
             tag = tags.get(word, "n")
             if (word not in plan.own_words or word in said or is_determiner(word) or tag[:1] in FRAMING_TAGS
-                    or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)):
+                    or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)
+                    or any(word.endswith(kind) and kind in title for kind in DOC_TYPE_WORDS for title in titles)):
                 continue
             if text is None:
                 text = "\n".join(c.text for d in scope.doc_ids for c in self.index.clauses(d))

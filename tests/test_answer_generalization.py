@@ -1058,7 +1058,7 @@ def test_a_regions_only_document_is_named_by_the_words_only_its_title_has(tmp_pa
     its title words were searched for, and articles without 监察委员会 (第四条, 第二十条) were quoted."""
     from assistant import Assistant
 
-    zhejiang = LAWREFBOOK / "DLC" / "浙江地方法规" / "地方性法规" / "浙江" / "浙江省各级人民代表大会常务委员会讨论决定重大事项的规定(2018-07-27).md"
+    zhejiang = ZHEJIANG / "浙江省各级人民代表大会常务委员会讨论决定重大事项的规定(2018-07-27).md"
     others = [SHANDONG / "山东省人民代表大会常务委员会讨论决定重大事项的规定(2018-11-30).md",
               HENAN / "河南省人民代表大会常务委员会讨论、决定重大事项的规定.md"]
     with Assistant.open(index_dir=tmp_path / "index") as assistant:
@@ -1087,3 +1087,11 @@ def test_the_whole_document_said_in_a_follow_up_is_the_one_discussed(mixed):
     first = "山东检察监督决议对公安机关有什么要求？"
     answer = mixed.ask("整部决议一共几条？", history=[(first, mixed.ask(first).text)])
     assert "共十一条" in answer.text and {c.region for c in answer.citations} == {"山东省"}
+
+
+def test_a_kind_of_document_its_title_says_is_no_subject_of_an_outline_question(mixed):
+    """司法解释 says what kind of text the 最高人民法院 decision amends (《…的解释》): it names the document, as
+    修改决定 does; before, it was read as a subject the decision never says and the question was searched."""
+    answer = mixed.ask("最高法修改铁路运输人身损害赔偿那部司法解释的决定，核心内容是什么？")
+    assert answer.debug["intent"] == "outline" and "共" in answer.text
+    assert {c.doc_title for c in answer.citations} == {EXTRA[-1].stem}
