@@ -743,7 +743,7 @@ class Assistant:
     def _outline_subjects(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher) -> list[str]:
         """The words of an outline question that name a subject: besides the words asking for the outline and
         those naming the document (its title, a shortening of it, what its 题注 says of its
-        adoption and revisions: 「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》), a word the documents in scope say
+        adoption and revisions: 「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》, a word whose alias terms the title says: 两高), a word the documents in scope say
         (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
         question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
         A follow-up's earlier question chose the document; its words are no subject of this one."""
@@ -759,7 +759,9 @@ class Assistant:
             tag = tags.get(word, "n")
             if (word not in plan.own_words or word in said or is_determiner(word) or tag[:1] in FRAMING_TAGS
                     or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)
-                    or any(word.endswith(kind) and kind in title for kind in DOC_TYPE_WORDS for title in titles)):
+                    or any(word.endswith(kind) and kind in title for kind in DOC_TYPE_WORDS for title in titles)
+                    or any(all(term in title for term in matcher.forms[word][1:]) for title in titles
+                           if len(matcher.forms[word]) > 1)):
                 continue
             if text is None:
                 text = "\n".join(c.text for d in scope.doc_ids for c in self.index.clauses(d))

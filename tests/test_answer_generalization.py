@@ -1095,3 +1095,16 @@ def test_a_kind_of_document_its_title_says_is_no_subject_of_an_outline_question(
     answer = mixed.ask("最高法修改铁路运输人身损害赔偿那部司法解释的决定，核心内容是什么？")
     assert answer.debug["intent"] == "outline" and "共" in answer.text
     assert {c.doc_title for c in answer.citations} == {EXTRA[-1].stem}
+
+
+def test_an_abbreviation_of_the_issuers_names_the_document_in_an_outline_question(tmp_path):
+    """两高 is 最高人民法院 and 最高人民检察院 (store/aliases.txt); both issued the decision, so the word says which
+    document is meant, not what is asked about it (it was read as a subject no decision says, and searched)."""
+    from assistant import Assistant
+
+    card = LAWREFBOOK / "司法解释" / "最高人民法院、最高人民检察院关于修改《关于办理妨害信用卡管理刑事案件具体应用法律若干问题的解释》的决定.md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([card]).errors
+        answer = assistant.ask("两高修改信用卡刑事案件解释的那份决定，主要讲了什么？")
+        assert answer.debug["intent"] == "outline" and "共" in answer.text
+        assert {c.doc_title for c in answer.citations} == {card.stem}
