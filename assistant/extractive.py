@@ -32,6 +32,8 @@ MAX_SENTENCES_PER_ARTICLE = 6
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
 FIGURE_UNSTATED = "所摘条文未载明所问的具体数字或期限；以下是与问题相关的规定，供参考。"
+OUTLINE_ARTICLES = 60  # a longer document in chapters is outlined chapter by chapter
+CHAPTER_RE = re.compile(rf"^第[{NUMERAL_CHARS}0-9]+章")
 FALLBACK_ARTICLES = 2  # when no sentence shares the question's words, quote the best-ranked clauses
 CLOSE_SCORE = 0.9  # a further clause is quoted when its fused score is this close to the best one's
 # A clause is quoted for its words only when its fused score is at least this share of its decision's best
@@ -422,7 +424,8 @@ def metadata_quotes(plan: QueryPlan, hits: list[Hit]) -> list[Quote]:
 
 def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | None:
     """「这部决定一共有几条」「主要讲了哪些方面」「分几章」: each looked-up document's number of articles (and of
-    chapters), and every article's first sentence, cited, in the document's order."""
+    chapters), and every article's first sentence, cited, in the document's order; a document of more than
+    OUTLINE_ARTICLES articles in chapters (刑法) is outlined by its chapters, each with its articles' span."""
     by_document: dict[str, list[Clause]] = {}
     for hit in hits:
         if "lookup" in hit.scores and hit.clause.kind == "article":
@@ -431,14 +434,35 @@ def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | N
     for doc_id, articles in by_document.items():
         if lines:
             lines.append("")
-        chapters = len({c.part for c in articles if c.part})
+        groups: dict[str, list[Clause]] = {}
+        for clause in articles:
+            groups.setdefault(clause.part or "", []).append(clause)
+        chapters = sum(bool(CHAPTER_RE.match(part)) for part in groups)
         parts = f"分{to_chinese_numeral(chapters)}章、" if chapters > 1 else "不分章，" if "章" in plan.query else ""
-        lines.append(f"**《{articles[0].doc_title}》{parts}共{to_chinese_numeral(len(articles))}条**，各条首句如下：")
+        title, cite = articles[0].doc_title, titles.get(doc_id)
+        if len(articles) > OUTLINE_ARTICLES and chapters > 1:
+            lines.append(f"**《{title}》{parts}{_article_count(articles)}**，各章如下：")
+            for part, members in groups.items():
+                span = members[0].label + (f"至{members[-1].label}" if len(members) > 1 else "")
+                lines.append(f"- {part or '（章前条文）'}（{span}）{marker(members[0], cite)}")
+            continue
+        lines.append(f"**《{title}》{parts}{_article_count(articles)}**，各条首句如下：")
         for clause in articles:
             sentences = [s for _, s in sentences_of(clause)] or [""]
             more = "……" if len(sentences) > 1 else ""
-            lines.append(f"- {sentences[0]}{more}{marker(clause, titles.get(doc_id))}")
+            lines.append(f"- {sentences[0]}{more}{marker(clause, cite)}")
     return "\n".join(lines) or None
+
+
+def _article_count(articles: list[Clause]) -> str:
+    """共四百五十二条 for the numbered articles; those an amendment inserted (第十七条之一) are counted apart."""
+    first: dict[int | None, Clause] = {}
+    inserted = [c for c in articles if first.setdefault(c.article, c) is not c]
+    count = f"共{to_chinese_numeral(len(first))}条"
+    if not inserted:
+        return count
+    return (f"{count}（另有{inserted[0].label}等增补条文{to_chinese_numeral(len(inserted))}条，"
+            f"合计{to_chinese_numeral(len(articles))}条）")
 
 
 def letters(text: str) -> str:

@@ -1108,3 +1108,20 @@ def test_an_abbreviation_of_the_issuers_names_the_document_in_an_outline_questio
         answer = assistant.ask("两高修改信用卡刑事案件解释的那份决定，主要讲了什么？")
         assert answer.debug["intent"] == "outline" and "共" in answer.text
         assert {c.doc_title for c in answer.citations} == {card.stem}
+
+
+def test_a_long_law_is_outlined_by_its_chapters_and_inserted_articles_are_counted_apart(tmp_path):
+    """A law of hundreds of articles is outlined chapter by chapter (each with its span of articles), not with
+    every article's first sentence; 刑法's 第十七条之一 and the like are counted apart from its 452 numbered
+    articles (the outline said 共五百零五条, and 分十六章 with the 附则 counted as a chapter)."""
+    from assistant import Assistant
+
+    civil = LAWREFBOOK / "诉讼与非诉讼程序法" / "民事诉讼法(2021-12-24).md"
+    criminal = LAWREFBOOK / "刑法" / "刑法.md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([civil, criminal], dense=False).errors
+        answer = assistant.ask("民事诉讼法一共多少条？分几章？")
+        assert "分二十七章、共二百九十一条" in answer.text and len(answer.citations) == 27
+        assert "第十一章 诉讼费用（第一百二十一条）" in answer.text
+        answer = assistant.ask("中华人民共和国刑法有多少条？")
+        assert "分十五章、共四百五十二条（另有第十七条之一等增补条文五十三条，合计五百零五条）" in answer.text
