@@ -24,6 +24,7 @@ BOILERPLATE = re.compile(
     r"第[一二三四五六七八九十]+届|关于|的决定$|的决议$|的规定$|的解释$|办法$|决定$|决议$|规定$|解释$|修改|"
     r"若干问题|适用法律|具体应用法律|应用法律|进一步|加强|全面|促进和保障|[《》〈〉“”\s]"
 )
+STATE_NAME = "中华人民共和国"
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
 MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (and one 3-character phrase)
@@ -102,16 +103,27 @@ class DocumentTable:
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
         self._all_cores = "\n".join(self._core_texts.values())
+        # 刑法, 宪法, 民事诉讼法: a national law is named by its title without the state's name, however short
+        self._law_names = {d: documents[d].title[len(STATE_NAME):] for d in self._order
+                           if documents[d].title.startswith(STATE_NAME) and len(documents[d].title) > len(STATE_NAME) + 1}
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
-        """Documents whose distinctive title words the text contains (within `within`, if given).
+        """Documents whose distinctive title words the text contains (within `within`, if given), and the
+        national laws it calls by name (刑法, 宪法: the title without 中华人民共和国).
 
         Distinctive is relative to the pool: among the two 山东 documents, 「讨论决定重大事项」 names the
         规定 although three other provinces' titles share it.
         """
+        pool = [d for d in self._order if within is None or d in within]
+        said = [d for d in pool if d in self._law_names and self._law_names[d] in text]
+        longer = {d for d in said for e in said if self._law_names[d] != self._law_names[e] and self._law_names[d] in self._law_names[e]}
+        said = [d for d in said if d not in longer]  # 刑法修正案（十二） names the amendment, not 刑法 as well
+        found = self._named_by_words(text, pool)
+        return NamedDocuments(tuple(dict.fromkeys(said + list(found.doc_ids))), found.mass) if said else found
+
+    def _named_by_words(self, text: str, pool: list[str]) -> NamedDocuments:
         text = BOILERPLATE.sub("", text)  # as in the titles: 「北京市人民代表大会常务委员会关于…」 names nothing itself
         asked = set(query_terms(text))  # the question's scaffolding (「…是怎么规定的」) names nothing
-        pool = [d for d in self._order if within is None or d in within]
         if len(pool) < 2:
             return NamedDocuments((), 0.0)
         df = Counter(b for d in pool for b in self._cores[d])

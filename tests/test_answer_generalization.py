@@ -1125,3 +1125,20 @@ def test_a_long_law_is_outlined_by_its_chapters_and_inserted_articles_are_counte
         assert "第十一章 诉讼费用（第一百二十一条）" in answer.text
         answer = assistant.ask("中华人民共和国刑法有多少条？")
         assert "分十五章、共四百五十二条（另有第十七条之一等增补条文五十三条，合计五百零五条）" in answer.text
+
+
+def test_a_national_law_is_named_by_its_short_name(tmp_path):
+    """刑法 and 宪法 are one bigram each, too little for the distinctive-words naming, so 「刑法第二十条说了什么」
+    was refused as an article asked of no document. The law's title without 中华人民共和国 names it; a longer such
+    name said (刑法修正案（十二）) names that law and not the shorter one inside it."""
+    from assistant import Assistant
+
+    criminal, amendment = LAWREFBOOK / "刑法" / "刑法.md", LAWREFBOOK / "刑法" / "刑法修正案（十二）(2023-12-29).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([criminal, amendment, LAWREFBOOK / "宪法" / "宪法.md"], dense=False).errors
+        answer = assistant.ask("刑法第二十条说了什么？")
+        assert not answer.refused and {(c.doc_title, c.article) for c in answer.citations} == {("中华人民共和国刑法", 20)}
+        answer = assistant.ask("宪法第一条是什么？")
+        assert {(c.doc_title, c.article) for c in answer.citations} == {("中华人民共和国宪法", 1)}
+        answer = assistant.ask("刑法修正案（十二）一共几条？")
+        assert {c.doc_title for c in answer.citations} == {"中华人民共和国刑法修正案（十二）"}
