@@ -49,13 +49,16 @@ OUTLINE = "outline"  # the document as a whole: how many articles, what each cov
 OUTLINE_ASK_RE = re.compile(
     r"(?:一共|总共|共计|全文|正文|总体上?|整体上?|大体上?|简单|简要|大概|大致)?(?:有|是|写了|分为|分成|包含|包括)?"
     r"(?:(?<!第)(?:几|多少)个?(?:条文|条|章|部分)(?:条文|规定|内容)?|条文?总?(?:数量?|数目)|条文(?:有多少|有几条)"
-    r"|(?:条文|正文|文本)(?:一共|总共|共计|共)?(?:有|是)?(?:多少|几)|正文|文本"
+    r"|(?:条文|正文|文本)(?:一共|总共|共计|共)?(?:有|是)?(?:多少|几)"
     r"|(?:主要|核心|具体)内容|核心(?:意思|要点)|主要意思|大意|主旨"
     r"|(?:主要|都|分别)?(?:讲|说)了?(?:些)?(?:什么|啥|哪些)(?:方面|内容|东西|事项)?"
     r"|(?:主要|都)?规定了?(?:些)?(?:什么|啥|哪些(?:方面|内容|东西|事项))"
     r"|(?:包括|包含|有|分|涉及)?(?:哪些|哪几|什么|几)个?(?:方面|部分)(?:内容)?|(?:包括|包含|有)(?:哪些|什么)内容"
     r"|介绍一下|(?:分点|分条|逐条)?概括(?:一下)?|概述|要点|(?:列个|列一个|给个)?提纲|框架结构|框架|结构"
     r"|是(?:干|做)什么(?:用)?的)")
+# Words that name the document's text (「…的正文一共列了几条」): no subject of an outline question, and no question
+# by themselves (「现行文本是哪次修正的」 asks when it was amended).
+DOCUMENT_TEXT_RE = re.compile(r"正文|文本|全文|条文")
 ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
 # A follow-up with no predicate of its own (「水污染物呢？」「那对虚假诉讼呢？」) or pointing back at what was asked
 # (「…也是这个数吗？」「同样适用吗？」) asks the earlier question again; any other asks its own.

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import (METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze, enclosing_places,
-                                is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
+from assistant.analysis import (DOCUMENT_TEXT_RE, METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze,
+                                enclosing_places, is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
 from assistant.documents import (ABBREVIATION_GAP, DOC_TYPE_WORDS, DocumentTable, counterparts, names_a_document,
                                  shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
@@ -750,8 +750,8 @@ class Assistant:
         docs = self._docs()
         titles = [docs[d].title for d in scope.doc_ids if d in docs]
         notes = [c.text for d in scope.doc_ids for c in self.index.clauses(d) if c.kind == "note"]
-        said = "\n".join([m.group(0) for m in OUTLINE_ASK_RE.finditer(plan.own_words)] + titles
-                         + [extractive.short_forms(t) for t in titles] + notes)
+        asked = [m.group(0) for regex in (OUTLINE_ASK_RE, DOCUMENT_TEXT_RE) for m in regex.finditer(plan.own_words)]
+        said = "\n".join(asked + titles + [extractive.short_forms(t) for t in titles] + notes)
         tags = dict(tagged_words(plan.own_words))
         text = None
         subjects = []

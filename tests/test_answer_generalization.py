@@ -1142,3 +1142,11 @@ def test_a_national_law_is_named_by_its_short_name(tmp_path):
         assert {(c.doc_title, c.article) for c in answer.citations} == {("中华人民共和国宪法", 1)}
         answer = assistant.ask("刑法修正案（十二）一共几条？")
         assert {c.doc_title for c in answer.citations} == {"中华人民共和国刑法修正案（十二）"}
+
+
+def test_a_word_naming_the_documents_text_asks_nothing_by_itself(mixed):
+    """文本 and 正文 name the document's text: a question saying them asks what its other words ask (when the
+    current text was amended, when it took effect), not for an outline."""
+    plan = mixed.plan("山东讨论决定重大事项的规定现行文本是哪一年修正的？什么时候施行？")
+    assert plan.intent != "outline"
+    assert mixed.ask("山东检察监督决议的正文一共列了几条？").debug["intent"] == "outline"
