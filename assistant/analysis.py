@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.documents import short_region
 from assistant.intent import classify
-from ingest.numerals import parse_chinese_numeral
+from ingest.numerals import NUMERAL_CHARS, parse_chinese_numeral
 from ingest.tokenize import content_words, place_gazetteer, tagged_words, words
 
 ENTITY_FILE = Path(__file__).with_name("entities.json")
@@ -40,7 +40,7 @@ def distributive(text: str) -> bool:
 FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "整个", "整部", "整份", "这项", "这条", "此", "本", "该", "上述", "上面")
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
-ARTICLE_RE = re.compile(r"第([一二三四五六七八九十百零〇两0-9]+)(条|项)")
+ARTICLE_RE = re.compile(rf"第([{NUMERAL_CHARS}0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 OUTLINE = "outline"  # the document as a whole: how many articles, what each covers
 # How a question asks for the whole document: how many articles (几条, not 第几条, which asks which one) or parts,
@@ -59,7 +59,7 @@ OUTLINE_ASK_RE = re.compile(
 # Words that name the document's text (「…的正文一共列了几条」): no subject of an outline question, and no question
 # by themselves (「现行文本是哪次修正的」 asks when it was amended).
 DOCUMENT_TEXT_RE = re.compile(r"正文|文本|全文|条文")
-ARTICLE_ASK_RE = re.compile(r"第[一二三四五六七八九十百零〇两0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
+ARTICLE_ASK_RE = re.compile(rf"第[{NUMERAL_CHARS}0-9]+[条项](的)?(说了什么|讲了什么|讲的是什么|说的是什么|是什么|是怎么规定|怎么规定|规定了什么|的内容|内容是什么|原文|全文|怎么写)")
 # A follow-up with no predicate of its own (「水污染物呢？」「那对虚假诉讼呢？」) or pointing back at what was asked
 # (「…也是这个数吗？」「同样适用吗？」) asks the earlier question again; any other asks its own.
 ASKS_AGAIN_RE = re.compile(r"呢[？?]?$|也是|也一样|同样|这个数|这种事|这种情况")

@@ -28,6 +28,7 @@ from assistant.pipeline import ANSWER_K
 from store.files import sync_paths
 from assistant.records import Answer
 from assistant.settings import Settings
+from ingest.numerals import NUMERAL_CHARS
 from ingest.parser import parse_file
 from ingest.records import Clause, Document, ParsedDocument
 from ingest.tokenize import place_gazetteer, tagged_words, tokenize
@@ -77,7 +78,7 @@ DATED_FACTS: dict[str, Callable[[Document], bool]] = {
     "effective": lambda d: bool(d.effective_date or d.effective_on_publication),
     "adoption": lambda d: bool(d.adoption_date),
 }
-ARTICLE_LABEL_RE = re.compile(r"^\s*第[一二三四五六七八九十百零〇两0-9]+条\s*")
+ARTICLE_LABEL_RE = re.compile(rf"^\s*第[{NUMERAL_CHARS}0-9]+条\s*")
 FACT_NAMES = {"effective": "施行", "adoption": "通过"}
 WHEN_ASKED_RE = re.compile(r"哪[一]?天|什么时候|什么时间|何时|哪[一]?年|几月|几号|日期|哪个月")
 TIME_STATED_RE = re.compile(r"[0-9０-９〇零一二三四五六七八九]{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
@@ -403,8 +404,8 @@ class Assistant:
             return []
         if scope.mentions:  # a fact of a document not indexed: what the indexed ones say of it
             return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in scope.mentions]
-        if scope.narrowed and len(scope.doc_ids) <= 4:
-            in_scope = list(scope.doc_ids)
+        if scope.narrowed and (len(scope.doc_ids) <= 4 or (plan.article is not None and set(scope.doc_ids) <= set(scope.named))):
+            in_scope = list(scope.doc_ids)  # 「民法典第一千二百六十条」: the one of its named parts that has it
         elif plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
             return []  # 「第五条说了什么」 with no document named: guessing one would cite the wrong decision
         else:

@@ -66,6 +66,8 @@ def resolve(short: str, label: str, sources: list[Clause], titles: dict[str, str
     documents, so a marker names one document or none (never the first of several 《北京…决定》).
     """
     kind, article, paragraph = _parse_label(label)
+    if len({doc for doc, title in titles.items() if title != short and title.startswith(f"{short}（")}) > 1:
+        return None  # the bare title of a law indexed in two versions (公司法): which one is not said
     if kind not in ("article", "?"):  # 施行条款 / 附注 / 附件 are all closings: the one so labelled first
         sources = sorted(sources, key=lambda c: c.label != label.strip())
     for clause in sources:

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from ingest.metadata import DOC_TYPES
 from ingest.records import Document
@@ -191,9 +192,33 @@ class DocumentTable:
             core = title_core(doc)
             head = first[d].split("…")[0]
             out[d] = f"{head}…{core[:12]}…{doc.doc_type or doc.title[-2:]}"
-        # Cores cut at 12 characters can still clash (two long amendment titles): fall back to the title.
+        # Cores cut at 12 characters can still clash (two long amendment titles): fall back to the title, and for
+        # two versions of one law (the same title) to the title with its version.
         counts = Counter(out.values())
-        return {d: (t if counts[t] == 1 else self.documents[d].title) for d, t in out.items()}
+        out = {d: (t if counts[t] == 1 else self.documents[d].title) for d, t in out.items()}
+        titles = Counter(doc.title for doc in self.documents.values())
+        for d in self._order:
+            if titles[self.documents[d].title] > 1:
+                out[d] = f"{self.documents[d].title}（{version_of(self.documents[d])}）"
+        counts = Counter(out.values())
+        return {d: (t if counts[t] == 1 else f"{t[:-1]}，{d[:6]}）") for d, t in out.items()}
+
+
+VERSION_DATE_RE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
+
+
+def version_of(document: Document) -> str:
+    """Which version or part of a law a file holds: the date its file name carries (LawRefBook's
+    公司法(2023-12-29).md), else the file's own name when the title does not say it (民法典's 物权编.md), else its
+    latest date on record."""
+    path = Path(document.source_path or "")
+    named = VERSION_DATE_RE.search(path.name)
+    if named:
+        return f"{named.group(1)}版"
+    if path.stem and path.stem not in document.title:
+        return path.stem
+    dates = [str(d) for d in (document.publication_date, document.effective_date, document.adoption_date) if d]
+    return f"{max(dates)}版" if dates else "未注明日期版"
 
 
 def _plain_short(document: Document) -> str:

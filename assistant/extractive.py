@@ -439,7 +439,7 @@ def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | N
             groups.setdefault(clause.part or "", []).append(clause)
         chapters = sum(bool(CHAPTER_RE.match(part)) for part in groups)
         parts = f"分{to_chinese_numeral(chapters)}章、" if chapters > 1 else "不分章，" if "章" in plan.query else ""
-        title, cite = articles[0].doc_title, titles.get(doc_id)
+        title, cite = heading(doc_id, articles[0].doc_title, titles), titles.get(doc_id)
         if len(articles) > OUTLINE_ARTICLES and chapters > 1:
             lines.append(f"**《{title}》{parts}{_article_count(articles)}**，各章如下：")
             for part, members in groups.items():
@@ -613,6 +613,12 @@ def differences(sections: list[Section], titles: dict[str, str]) -> list[str]:
     return lines
 
 
+def heading(doc_id: str, title: str, titles: dict[str, str]) -> str:
+    """A document's full title, with its version when another indexed document has the same title (公司法)."""
+    marked = titles.get(doc_id, "")
+    return marked if marked.startswith(f"{title}（") else title
+
+
 def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Document], scope: list[str],
            titles: dict[str, str]) -> str:
     """Markdown: an opening line, then one block per decision with quoted bullets and markers."""
@@ -630,7 +636,7 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
         lines.append(f"现有决定中{subject}的规定如下（原文摘录）：")
     for section in sections:
         lines.append("")
-        lines.append(f"**《{section.document_title}》**")
+        lines.append(f"**《{heading(section.doc_id, section.document_title, titles)}》**")
         for quote in section.quotes:
             lines.append(f"- {quote.text}{marker(quote.clause, titles.get(section.doc_id))}")
     compared = plan.compare or len(scope) > 1
@@ -639,7 +645,7 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
         for doc_id in scope:
             if doc_id not in answered and doc_id in documents:
                 lines.append("")
-                lines.append(f"**《{documents[doc_id].title}》**")
+                lines.append(f"**《{heading(doc_id, documents[doc_id].title, titles)}》**")
                 lines.append("- 未见相关规定。")
         diff = differences(sections, titles) if plan.compare else []
         if diff:

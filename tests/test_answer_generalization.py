@@ -1150,3 +1150,37 @@ def test_a_word_naming_the_documents_text_asks_nothing_by_itself(mixed):
     plan = mixed.plan("山东讨论决定重大事项的规定现行文本是哪一年修正的？什么时候施行？")
     assert plan.intent != "outline"
     assert mixed.ask("山东检察监督决议的正文一共列了几条？").debug["intent"] == "outline"
+
+
+def test_two_versions_of_a_law_are_told_apart_in_headings_and_citations(tmp_path):
+    """公司法(2018-10-26).md and 公司法(2023-12-29).md share their title: each is shown and cited with its version,
+    and a marker naming the bare title (which version, unsaid) resolves to neither. Before, both quotes sat under
+    the same heading and the marker resolved to whichever version came first."""
+    from assistant import Assistant
+    from assistant.citations import resolve
+
+    company = LAWREFBOOK / "民法商法"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([company / "公司法(2018-10-26).md", company / "公司法(2023-12-29).md"],
+                                       dense=False).errors
+        answer = assistant.ask("公司法第五条说了什么？")
+        assert "《中华人民共和国公司法（2023-12-29版）》" in answer.text
+        assert "《中华人民共和国公司法（2018-10-26版）》" in answer.text
+        by_version = {c.doc_id: c.text for c in answer.citations if c.paragraph in (None, 1)}
+        assert len(by_version) == 2 and len(set(by_version.values())) == 2
+        sources = [c for d in by_version for c in assistant.index.clauses(d) if c.article == 5]
+        assert resolve("中华人民共和国公司法", "第五条", sources, assistant.titles()) is None
+
+
+def test_an_article_above_a_thousand_is_looked_up_in_the_named_codes_part(tmp_path):
+    """民法典 comes in parts (合同编.md, 附则.md …), each titled 中华人民共和国民法典: 第一千二百六十条 is read as an
+    article number (千 was not), looked up in whichever named part has it, and cited with that part."""
+    from assistant import Assistant
+
+    code = LAWREFBOOK / "民法典"
+    parts = [code / f"{name}.md" for name in ("总则", "物权编", "合同编", "人格权编", "婚姻家庭编", "附则")]
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths(parts, dense=False).errors
+        answer = assistant.ask("民法典第一千二百六十条说了什么？")
+        assert [(c.article, c.doc_title) for c in answer.citations] == [(1260, "中华人民共和国民法典")]
+        assert "〔《中华人民共和国民法典（附则）》第一千二百六十条〕" in answer.text
