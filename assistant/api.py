@@ -261,7 +261,8 @@ class Assistant:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议
                 pool = [d for d in chosen if _of_region(docs[d], region)]
-                # a region's only document is named when the library's titles say it is (「浙江省各级人大常委会讨论决定重大事项的规定」: 各级 is its own)
+                # a region's only document is named when the library's titles say it is (「浙江省各级人大常委会讨论
+                # 决定重大事项的规定」: 各级 is its title's own)
                 hit = (table.named(naming, within=pool).doc_ids if len(pool) > 1
                        else tuple(d for d in table.named(naming, within=allowed).doc_ids if d in pool))
                 named += hit
@@ -404,8 +405,9 @@ class Assistant:
             return []
         if scope.mentions:  # a fact of a document not indexed: what the indexed ones say of it
             return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in scope.mentions]
-        if scope.narrowed and (len(scope.doc_ids) <= 4 or (plan.article is not None and set(scope.doc_ids) <= set(scope.named))):
-            in_scope = list(scope.doc_ids)  # 「民法典第一千二百六十条」: the one of its named parts that has it
+        all_named = set(scope.doc_ids) <= set(scope.named)
+        if scope.narrowed and (len(scope.doc_ids) <= 4 or (plan.article is not None and all_named)):
+            in_scope = list(scope.doc_ids)  # 「民法典第一千二百六十条」: whichever of its named parts has it
         elif plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
             return []  # 「第五条说了什么」 with no document named: guessing one would cite the wrong decision
         else:
@@ -743,9 +745,9 @@ class Assistant:
 
     def _outline_subjects(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher) -> list[str]:
         """The words of an outline question that name a subject: besides the words asking for the outline and
-        those naming the document (its title, a shortening of it, what its 题注 says of its
-        adoption and revisions: 「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》, a word whose alias terms the title says: 两高), a word the documents in scope say
-        (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
+        those naming the document (its title, a shortening of it, what its 题注 says of its adoption and revisions:
+        「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》, a word whose alias terms the
+        title says: 两高), a word the documents in scope say (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
         question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
         A follow-up's earlier question chose the document; its words are no subject of this one."""
         docs = self._docs()

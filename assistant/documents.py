@@ -105,8 +105,9 @@ class DocumentTable:
         self._short = self._unique_short_titles()
         self._all_cores = "\n".join(self._core_texts.values())
         # 刑法, 宪法, 民事诉讼法: a national law is named by its title without the state's name, however short
-        self._law_names = {d: documents[d].title[len(STATE_NAME):] for d in self._order
-                           if documents[d].title.startswith(STATE_NAME) and len(documents[d].title) > len(STATE_NAME) + 1}
+        self._law_names = {d: documents[d].title.removeprefix(STATE_NAME) for d in self._order
+                           if documents[d].title.startswith(STATE_NAME)
+                           and len(documents[d].title) >= len(STATE_NAME) + 2}
 
     def named(self, text: str, within: list[str] | None = None) -> NamedDocuments:
         """Documents whose distinctive title words the text contains (within `within`, if given), and the
@@ -117,8 +118,9 @@ class DocumentTable:
         """
         pool = [d for d in self._order if within is None or d in within]
         said = [d for d in pool if d in self._law_names and self._law_names[d] in text]
-        longer = {d for d in said for e in said if self._law_names[d] != self._law_names[e] and self._law_names[d] in self._law_names[e]}
-        said = [d for d in said if d not in longer]  # 刑法修正案（十二） names the amendment, not 刑法 as well
+        names = self._law_names
+        inside = {d for d in said for e in said if names[d] != names[e] and names[d] in names[e]}
+        said = [d for d in said if d not in inside]  # 刑法修正案（十二） names the amendment, not 刑法 as well
         found = self._named_by_words(text, pool)
         return NamedDocuments(tuple(dict.fromkeys(said + list(found.doc_ids))), found.mass) if said else found
 
