@@ -158,6 +158,16 @@ def test_a_body_acting_in_every_retrieved_article_does_not_choose_the_articles(m
     assert not everywhere("西藏的决定里公安机关应当做哪些工作？")
 
 
+def test_a_body_named_beside_the_one_that_acts_does_not_make_an_entity_question(mixed):
+    """政府部门 is what the 检察院 would sue: quoting what 政府 must do (第八条) misses the 公益诉讼 provision."""
+    question = "在山东，政府部门不作为，让国家吃了亏，检察院可以起诉吗？"
+    assert mixed.plan(question, []).intent == "topic"
+    answer = mixed.ask(question)
+    assert ("山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议", "第五条") in cited(answer)
+    assert not any(c.article == 8 for c in answer.citations)
+    assert mixed.plan("山东的决议要求公安机关配合哪些事项？", []).intent == "entity"
+
+
 def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     """财政经济委员会 is not in assistant/entities.json; 市人大 before it qualifies it and is not the body asked about."""
     plan = mixed.plan("北京的预算审查监督决定对市人大财政经济委员会有哪些要求？", [])
