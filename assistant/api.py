@@ -759,8 +759,11 @@ class Assistant:
         text = None
         subjects = []
         for word in matcher.words:
-            tag = tags.get(word, "n")
-            if (word not in plan.own_words or word in said or is_determiner(word) or tag[:1] in FRAMING_TAGS
+            # A word the tagger cut otherwise (帮我理一下: 我理 against 我/理) is tagged by its parts; head-final
+            part_tags = [tags[word]] if word in tags else [t for _, t in tagged_words(word)] or ["n"]
+            tag = part_tags[-1]
+            if (word not in plan.own_words or word in said or is_determiner(word)
+                    or any(t[:1] in FRAMING_TAGS for t in part_tags)
                     or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)
                     or any(word.endswith(kind) and kind in title for kind in DOC_TYPE_WORDS for title in titles)
                     or any(all(term in title for term in matcher.forms[word][1:]) for title in titles

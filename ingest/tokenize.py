@@ -108,7 +108,8 @@ def words(text: str) -> list[str]:
 
 def tagged_words(text: str) -> list[tuple[str, str]]:
     """(word, part of speech) pairs of `text` (jieba's tags: n… nouns, v verbs, a adjectives, d adverbs, p prepositions),
-    cut as `words` cuts it."""
+    with the same dictionary as `words`; a run of characters no dictionary knows may be cut otherwise (帮我理一下:
+    `words` has 我理, the tagger 我/理)."""
     return [(pair.word, pair.flag) for pair in _tagger().cut(text)]
 
 

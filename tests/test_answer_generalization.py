@@ -989,6 +989,7 @@ def test_a_laws_chapters_are_counted_with_its_articles(tmp_path):
 @pytest.mark.parametrize("question, count", [
     ("西藏自治区人大常委会2024年通过的那部检察监督决定，一共写了几条？", "共十八条"),  # a year, 通过, 那部: they say which
     ("帮我梳理下山东检察监督决议的内容框架", "共十一条"),  # 梳理: a verb no decision uses frames the question
+    ("山东检察监督决议，你能帮我理一下它的框架结构吗？", "共十一条"),  # 我理: jieba's word, 我/理 to its tagger
     ("介绍一下山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议", "共十一条"),
 ])
 def test_words_that_only_frame_an_outline_question_make_no_subject(mixed, question, count):
