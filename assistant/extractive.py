@@ -29,6 +29,8 @@ SENTENCE_RE = re.compile(r"[^。；！？\n]+[。；！？]?")
 DUTY_AFTER_RE = re.compile(r"^[^。；]{0,80}?(应当|应|要|须|必须|负责|配合|支持|接受|协助)")
 OBJECT_MARKERS = ("与", "和", "同", "对", "向", "、", "及", "由", "将", "为", "或")
 MAX_SENTENCES_PER_ARTICLE = 6
+# What a content question quotes: a closing clause says more than 施行 (「《解释》…修改后重新公布」「…同时废止」).
+QUOTED_KINDS = ("article", "preamble", "closing")
 MAX_ARTICLES = 6
 MIN_SENTENCE_COVERAGE = 0.05  # the answerability model decides whether to answer; this only drops noise
 FIGURE_UNSTATED = "所摘条文未载明所问的具体数字或期限；以下是与问题相关的规定，供参考。"
@@ -224,7 +226,7 @@ def topic_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> list
     phrases = _phrases(plan, matcher)
     for hit in hits:
         clause = hit.clause
-        if clause.kind not in ("article", "preamble"):
+        if clause.kind not in QUOTED_KINDS:
             continue
         if ("lookup" not in hit.scores and hit.score < RANK_RATIO * best_score.get(clause.doc_id, 0.0)
                 and not any(phrase in clause.text for phrase in phrases)):
@@ -275,7 +277,7 @@ def ranked_quotes(hits: list[Hit], matcher: TermMatcher, per_document: bool = Fa
     quote is the paragraph, so what is shown is what was judged. Clauses scoring close to the best
     one come too (at most FALLBACK_ARTICLES per document, or per side of a comparison).
     """
-    searched = [h for h in hits if h.clause.kind in ("article", "preamble") and "lookup" not in h.scores]
+    searched = [h for h in hits if h.clause.kind in QUOTED_KINDS and "lookup" not in h.scores]
     quotes = []
     taken: dict[str, int] = {}
     best = {}
@@ -334,7 +336,7 @@ def meaning_quotes(hits: list[Hit], matcher: TermMatcher, meaning: Meaning, per_
     judged = []
     for hit in hits:
         clause = hit.clause
-        if clause.kind not in ("article", "preamble") or "lookup" in hit.scores:
+        if clause.kind not in QUOTED_KINDS or "lookup" in hit.scores:
             continue
         by_paragraph: dict[int, list[tuple[float, str]]] = {}
         for number, sentence in sentences_of(clause):

@@ -168,6 +168,15 @@ def test_a_body_named_beside_the_one_that_acts_does_not_make_an_entity_question(
     assert mixed.plan("山东的决议要求公安机关配合哪些事项？", []).intent == "entity"
 
 
+def test_a_content_question_the_closing_clause_answers_quotes_it(mixed):
+    """The closing clause of a 最高人民法院 amendment decision says the amended 解释 is published again; the
+    answer quoted an article of the decision that says 施行 instead."""
+    answer = mixed.ask("铁路运输人身损害赔偿的那个解释，按修改决定改完以后要不要重新公布？")
+    assert not answer.refused
+    assert [c.label for c in answer.citations] == ["施行条款"]
+    assert "重新公布" in answer.text
+
+
 def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     """财政经济委员会 is not in assistant/entities.json; 市人大 before it qualifies it and is not the body asked about."""
     plan = mixed.plan("北京的预算审查监督决定对市人大财政经济委员会有哪些要求？", [])
