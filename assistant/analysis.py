@@ -268,10 +268,14 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
 OBJECT_MARKERS = ("向", "对", "给", "跟", "与", "同", "由", "经", "请")
 
 
+BODY_LEVEL = r"(?:[省市县区]|本级|各级|同级|上级|下级)?"  # 对市人民政府: the level before the body's name
+
+
 def _required_of(text: str, form: str) -> bool:
     """「对公安机关有什么要求」「对监察机关提出了哪些要求」: what is required of the body, whose duties are asked,
     although it stands after 对."""
-    return bool(re.search(rf"对(?:[^，。？?]{{0,4}}[、和及])?{re.escape(form)}[^，。？?]{{0,8}}?(?:要求|规定|职责|义务)", text))
+    return bool(re.search(rf"对(?:[^，。？?]{{0,4}}[、和及])?{BODY_LEVEL}{re.escape(form)}[^，。？?]{{0,8}}?(?:要求|规定|职责|义务)",
+                          text))
 
 
 def _is_object(text: str, form: str) -> bool:

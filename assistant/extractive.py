@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from assistant.analysis import METADATA_INTENTS, OUTLINE, QueryPlan, entity_table
+from assistant.analysis import BODY_LEVEL, METADATA_INTENTS, OUTLINE, QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.documents import counterparts
 from assistant.figures import figure_pattern
@@ -154,9 +154,9 @@ def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
         while start != -1:
             if _agent(sentence[:start]):
                 return True
-            before = sentence[start - 1] if start > 0 else ""
+            head = re.sub(BODY_LEVEL + "$", "", sentence[:start], count=1)  # 「…的，市人民政府应当…」
             at_start = (_opens_with(sentence, form) or _in_subject_list(sentence[:start])
-                        or before in "，：" and not sentence[:start].endswith(OBJECT_MARKERS))
+                        or head[-1:] in "，：" and not head.endswith(OBJECT_MARKERS))
             if at_start and (start == 0 or DUTY_AFTER_RE.match(sentence[start + len(form):])):
                 return True
             start = sentence.find(form, start + 1)

@@ -177,6 +177,15 @@ def test_a_content_question_the_closing_clause_answers_quotes_it(mixed):
     assert "重新公布" in answer.text
 
 
+def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mixed):
+    """「对市人民政府…要求」 asks what 人民政府 must do although 市 stands between 对 and its name; and
+    「…的，市人民政府应当及时提出议案」 has it as the subject after the level."""
+    answer = mixed.ask("北京那个机构改革职责调整的决定，对市人民政府提出了什么要求？")
+    assert answer.debug["intent"] == "entity"
+    assert {c.article for c in answer.citations} == {3, 4}
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于市人民政府机构改革涉及地方性法规规定的行政机关职责调整问题的决定"}
+
+
 def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     """财政经济委员会 is not in assistant/entities.json; 市人大 before it qualifies it and is not the body asked about."""
     plan = mixed.plan("北京的预算审查监督决定对市人大财政经济委员会有哪些要求？", [])
