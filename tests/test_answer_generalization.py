@@ -132,6 +132,16 @@ def test_a_follow_up_searches_with_its_own_words_in_the_document_discussed(mixed
     assert "虚假诉讼" in answer.text
 
 
+def test_a_follow_up_asking_inside_the_text_discussed_stays_in_it(seed_assistant):
+    """文中, 里面, 其中 point inside what was just discussed: the 呼和浩特 decision, not both seeds (西藏 was quoted);
+    what that decision never says is not found, although the 西藏 one says it."""
+    history = [("呼和浩特的决定第十二条讲的什么？", "")]
+    answer = seed_assistant.ask("文中提到的司法信息共享包括哪些环节？", history)
+    assert ("呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定", "第十二条") in cited(answer)
+    assert titles(answer) == {"呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定"}
+    assert seed_assistant.ask("里面对律师执业权利有什么保障？", history).refused
+
+
 def test_article_number_follow_up_is_an_article_lookup(mixed):
     history = [("呼和浩特的决定对审判机关有什么要求？", "")]
     answer = mixed.ask("第十三条呢？", history=history)
