@@ -187,6 +187,15 @@ def test_a_content_question_the_closing_clause_answers_quotes_it(mixed):
     assert "重新公布" in answer.text
 
 
+def test_what_is_required_of_a_body_stays_an_entity_question_when_the_model_wavers(seed_assistant):
+    """「对审判机关的要求」 says whose duties are asked however close the model's entity and topic readings are
+    (a comparison's frame pulls them together): 西藏's 第八条 (民事 supervision, no duty of the courts) is no answer."""
+    question = "西藏、呼和浩特两部决定对审判机关的要求有哪些不同？"
+    assert seed_assistant.plan(question, []).intent == "entity"
+    got = {(c.doc_title[:2], c.article) for c in seed_assistant.ask(question).citations}
+    assert {("西藏", 16), ("呼和", 12)} <= got and ("西藏", 8) not in got
+
+
 def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mixed):
     """「对市人民政府…要求」 asks what 人民政府 must do although 市 stands between 对 and its name; and
     「…的，市人民政府应当及时提出议案」 has it as the subject after the level."""
