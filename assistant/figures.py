@@ -26,7 +26,9 @@ FIGURE_UNITS.update(MEASURE_UNITS)
 # noun it asks about (「期限是多长」「金额为多少」); a 次 or 人 elsewhere in the question (次要, 人民) says nothing.
 ASKED_UNIT_RE = re.compile(r"(?:多少|几|多长)个?[十百千万亿]*(工作日|小时|个月|天|日|月|年|岁|次|倍|元|周|人|名|钱|时间|"
                            + "|".join(MEASURE_UNITS) + r")|(多久)")
-ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)[^，。？,?]{0,3}?(?:是|为|有)?(?:多少|多长|几)")
+# 「…人数要求有什么不同」 compares the figures as 「人数是多少」 asks for one.
+ASKED_NOUN_RE = re.compile(r"(期限|时间|金额|费用|人数|年龄)(?:要求|规定)?[^，。？,?]{0,3}?(?:是|为|有)?"
+                           r"(?:多少|多长|几|什么不同|何不同|什么区别|何区别|什么差别|何差异|哪些不同)")
 ASKED_SHARE_RE = re.compile(r"百分之(?:多少|几)|(?:多少|几)(?:%|％|成)|(?:比例|比率|利率|税率|费率)[^，。？,?]{0,3}?(?:是|为)?(?:多少|几)")
 NUMBER = r"([0-9０-９.]+|[一二三四五六七八九十百千万亿两]+)"
 # A date is not a length of time: 「2018年12月1日」 states no 年, 月 or 日 figure.

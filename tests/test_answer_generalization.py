@@ -196,6 +196,14 @@ def test_what_is_required_of_a_body_stays_an_entity_question_when_the_model_wave
     assert {("西藏", 16), ("呼和", 12)} <= got and ("西藏", 8) not in got
 
 
+def test_comparing_a_figure_named_by_its_noun_quotes_the_paragraphs_stating_it(mixed):
+    """「…期限要求有什么不同」 compares periods as 「期限是多久」 asks for one: each side's paragraphs that state a
+    period (三十日内, 一个月内), not every paragraph on how a 议案 is handled (ten were quoted)."""
+    answer = mixed.ask("河南和山东的讨论决定重大事项规定，对有关委员会审查议案的期限要求有什么不同？")
+    assert {c.doc_title[:2] for c in answer.citations} == {"河南", "山东"}
+    assert all(re.search(r"[一二三四五六七八九十]+(?:日|个月)内", c.text) for c in answer.citations)
+
+
 def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mixed):
     """「对市人民政府…要求」 asks what 人民政府 must do although 市 stands between 对 and its name; and
     「…的，市人民政府应当及时提出议案」 has it as the subject after the level."""
