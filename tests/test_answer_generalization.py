@@ -204,6 +204,14 @@ def test_comparing_a_figure_named_by_its_noun_quotes_the_paragraphs_stating_it(m
     assert all(re.search(r"[一二三四五六七八九十]+(?:日|个月)内", c.text) for c in answer.citations)
 
 
+def test_a_yes_or_no_question_in_other_words_quotes_only_the_nearest_provisions(seed_assistant):
+    """「…检察院会管吗」 asks whether a provision says so: 第二条 (维护国家安全) answers it; 第七条 (刑事诉讼
+    supervision), a little further in meaning, was quoted beside it."""
+    answer = seed_assistant.ask("西藏那边有人在网上散布谣言搞分裂，检察院会管吗？")
+    got = {(c.doc_title[:2], c.article) for c in answer.citations}
+    assert ("西藏", 2) in got and ("西藏", 7) not in got
+
+
 def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mixed):
     """「对市人民政府…要求」 asks what 人民政府 must do although 市 stands between 对 and its name; and
     「…的，市人民政府应当及时提出议案」 has it as the subject after the level."""
