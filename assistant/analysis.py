@@ -37,8 +37,10 @@ def distributive(text: str) -> bool:
     return any(word == "各" and tag == "v" for (word, _), (_, tag) in zip(tagged, tagged[1:]))
 
 
-FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "整个", "整部", "整份", "这项", "这条", "此", "本", "该", "上述", "上面",
-                    "里面", "这里", "文中", "这一条")  # 「里面列出的…有哪些」: inside what was just discussed
+# 「里面列出的…有哪些」「其中…」: words pointing inside the text just discussed, never at a body
+LOCATIVE_PRONOUNS = ("其中", "这里面", "里面", "这里", "文中", "这一条里", "这一条")
+FOLLOWUP_OPENERS = ("那", "那么", "还有", "另外", "再问", "同样", "它", "其", "这个", "这部", "这份", "整个", "整部", "整份", "这项",
+                    "这条", "此", "本", "该", "上述", "上面", *LOCATIVE_PRONOUNS)
 FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说", "具体是怎么", "详细说", "展开说", "原文", "上述", "前面说的",
                  "刚才", "这项", "这条", "该条", "这些规定", "这一规定", "这个", "这些", "这部", "那个", "它", "也是", "也要", "也需")
 ARTICLE_RE = re.compile(rf"第([{NUMERAL_CHARS}0-9]+)(条|项)")
@@ -213,7 +215,6 @@ def _is_followup(question: str, history: list[tuple[str, str]], regions: list[st
     )
 
 
-LOCATIVE_PRONOUNS = ("其中", "这里面", "里面", "这里", "文中", "这一条里", "这一条")
 DOCUMENT_PRONOUN_RE = re.compile(r"^(这个|这部|这份|该|本|整个|整部|整份)(决定|决议|规定|办法|解释)")
 
 
@@ -241,7 +242,7 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
     pronoun = re.match(rf"^(它们|它|{'|'.join(LOCATIVE_PRONOUNS)}|其|这个决定|这个决议|这部决定|这部决议|这个规定|该决定|该决议|本决定"
                        r"|这个|这部|该|他们)(的)?", core)
     about_document = classify(question).label in METADATA_INTENTS + ("article",) or bool(OUTLINE_ASK_RE.search(core))
-    inside = bool(pronoun) and pronoun.group(1) in LOCATIVE_PRONOUNS  # 里面, 其中: inside a text, never a body
+    inside = bool(pronoun) and pronoun.group(1) in LOCATIVE_PRONOUNS
     if ARTICLE_RE.search(core) or (pronoun and (about_document or inside or not old_entity)):
         rest = core[pronoun.end():] if pronoun else core
         return (f"{rest}（{previous}）" if rest else previous), True
@@ -375,14 +376,15 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     guess = classify(read)
     intent = guess.label
     entity, form = asked_body(own, asked)
-    if entity == "检察机关" or (form and _is_object(own, form) and not _required_of(own, form)):
+    required = bool(form) and _required_of(own, form)  # 「对公安机关有什么要求」: the body's duties, in so many words
+    if entity == "检察机关" or (form and _is_object(own, form) and not required):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
     also = asked_facts(guess.probabilities, read) if intent in METADATA_INTENTS else ()
     if intent in METADATA_INTENTS and guess.confidence + sum(guess.probabilities[k] for k in also) < METADATA_MIN_CONFIDENCE:
         intent, also = "topic", ()  # a question about the document itself must say so clearly; a weak guess searches
-    if intent == "entity" and (not entity or guess.confidence - guess.probabilities.get("topic", 0.0) < ENTITY_MIN_MARGIN
-                               and not (form and _required_of(own, form))):
+    wavering = guess.confidence - guess.probabilities.get("topic", 0.0) < ENTITY_MIN_MARGIN
+    if intent == "entity" and (not entity or wavering and not required):
         intent = "topic"  # quoting only what one body does needs a clear reading (or 「对X的要求」); a close call searches
     if intent == "article" and article is None:
         intent = "topic"

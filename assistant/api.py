@@ -747,8 +747,9 @@ class Assistant:
         """The words of an outline question that name a subject: besides the words asking for the outline and
         those naming the document (its title, a shortening of it, what its 题注 says of its adoption and revisions:
         「2018年修订后的…」, a kind of document its title says: 司法解释 of 《…的解释》, a word whose alias terms the
-        title says: 两高), a word the documents in scope say (审计, 整改), or a noun they never say (醉驾: asked about, and not there). A word that only frames the
-        question — a year, a pronoun (那份, 本身), a verb the texts never use (梳理, 确认, 出台) — is none.
+        title says: 两高), a word the documents in scope say (审计, 整改), or a noun they never say (醉驾: asked about,
+        and not there). A word that only frames the question — a year, a pronoun (那份, 本身), a verb the texts never
+        use (梳理, 确认, 出台) — is none.
         A follow-up's earlier question chose the document; its words are no subject of this one."""
         docs = self._docs()
         titles = [docs[d].title for d in scope.doc_ids if d in docs]
