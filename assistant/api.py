@@ -264,7 +264,8 @@ class Assistant:
                 # a region's only document is named when the library's titles say it is (「浙江省各级人大常委会讨论
                 # 决定重大事项的规定」: 各级 is its title's own)
                 hit = (table.named(naming, within=pool).doc_ids if len(pool) > 1
-                       else tuple(d for d in table.named(naming, within=allowed).doc_ids if d in pool))
+                       else tuple(d for d in table.named(naming, within=allowed).doc_ids if d in pool)
+                       or table.named(naming, within=pool).doc_ids)
                 named += hit
                 picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
             chosen = picked or chosen

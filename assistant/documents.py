@@ -127,7 +127,13 @@ class DocumentTable:
     def _named_by_words(self, text: str, pool: list[str]) -> NamedDocuments:
         text = BOILERPLATE.sub("", text)  # as in the titles: 「北京市人民代表大会常务委员会关于…」 names nothing itself
         asked = set(query_terms(text))  # the question's scaffolding (「…是怎么规定的」) names nothing
-        if len(pool) < 2:
+        if len(pool) == 1:  # nothing to tell it from: named only when its title is said as a name (「…的决定」)
+            core = self._cores[pool[0]]
+            as_name = core & asked & _before_type_words(text)
+            if len(as_name) >= MIN_NAMED_BIGRAMS and _shares_phrase(text, self._core_texts[pool[0]], dict.fromkeys(core, 1.0)):
+                return NamedDocuments(tuple(pool), float(len(as_name)))
+            return NamedDocuments((), 0.0)
+        if not pool:
             return NamedDocuments((), 0.0)
         df = Counter(b for d in pool for b in self._cores[d])
         cutoff = min(MAX_DISTINCTIVE_DF, len(pool) - 1)

@@ -1248,3 +1248,28 @@ def test_an_article_above_a_thousand_is_looked_up_in_the_named_codes_part(tmp_pa
         answer = assistant.ask("民法典第一千二百六十条说了什么？")
         assert [(c.article, c.doc_title) for c in answer.citations] == [(1260, "中华人民共和国民法典")]
         assert "〔《中华人民共和国民法典（附则）》第一千二百六十条〕" in answer.text
+
+
+def test_a_title_shared_with_other_places_decisions_names_the_places_only_one(mixed):
+    """「呼和浩特市人大常委会关于加强新时代检察机关法律监督工作的决定」: 西藏 and 山东 have a decision of the same
+    title, so its words tell no document from another, yet said as a name before 决定 they name 呼和浩特's only one:
+    they say which document, not what is asked. Before, 新时代 was searched for as a subject."""
+    question = "呼和浩特市人大常委会关于加强新时代检察机关法律监督工作的决定中，对生态环境保护有什么规定？"
+    plan = mixed.plan(question)
+    scope = mixed.scope(plan)
+    assert [mixed._docs()[d].region for d in scope.named] == ["呼和浩特市"]
+    assert "时代" not in mixed.matcher(plan, scope).words
+
+
+def test_the_supervisory_commission_is_found_by_the_name_the_texts_give_it(tmp_path):
+    """The texts call the body 监察委员会 (浙江's 规定, the 监察法) as well as 监察机关: a question about its duties
+    under a decision that says only 监察委员会 quotes those sentences. Before, only 监察机关 was looked for in the
+    texts, and with the decision named, nothing it says was found (refused)."""
+    from assistant import Assistant
+
+    zhejiang = ZHEJIANG / "浙江省各级人民代表大会常务委员会讨论决定重大事项的规定(2018-07-27).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([zhejiang, *sorted(CORPUS.iterdir())]).errors
+        answer = assistant.ask("浙江省各级人大常委会讨论决定重大事项的规定对监察委员会有哪些要求？")
+        assert not answer.refused
+        assert all("监察委员会" in c.text for c in answer.citations)
