@@ -46,6 +46,11 @@ FOLLOWUP_CUES = ("这方面", "这一方面", "这个方面", "具体怎么说",
 ARTICLE_RE = re.compile(rf"第([{NUMERAL_CHARS}0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 OUTLINE = "outline"  # the document as a whole: how many articles, what each covers
+# 「有几条提到了监察委员会」「涉及律师的内容有哪些」「哪些条文讲到边境」: the question asks which provisions say
+# something, not what one of them says of it. What follows the verb, up to the words that frame the question.
+MENTION_RE = re.compile(
+    r"(?:提到|提及|讲到|说到|谈到|写到|涉及)了?(?P<said>[^，。？！?!、；;\s]{2,14}?)"
+    r"(?=的(?:内容|条文|条款|规定|修改|地方|部分|有)|(?:了吗|吗|没有|的?有哪些|有几条|有多少条|[，。？！?!；;]|$))")
 # How a question asks for the whole document: how many articles (几条, not 第几条, which asks which one) or parts,
 # or what it covers. A subject beside it (「关于公益诉讼主要讲了什么」) makes it a search question; `Assistant.decide`
 # checks that from the words the texts use.
@@ -90,6 +95,7 @@ class QueryPlan:
     intent_probabilities: dict = field(default_factory=dict, compare=False)
     refers_to_previous: bool = False  # a follow-up whose subject is the document discussed before
     also: tuple[str, ...] = ()  # further facts about the document asked with `intent` (「通过时间和施行时间」)
+    mentioned: str = ""  # 「有几条提到了监察委员会」: what the question asks which provisions say (see MENTION_RE)
 
     @property
     def own_words(self) -> str:
@@ -421,4 +427,20 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         intent_probabilities=guess.probabilities,
         refers_to_previous=refers,
         also=also if intent in METADATA_INTENTS else (),
+        mentioned=mentioned(own, intent),
     )
+
+
+ASKING_RE = re.compile("什么|哪|几|多少|怎|如何|啥")
+
+
+def mentioned(text: str, intent: str) -> str:
+    """What a question asks which provisions say (MENTION_RE), when it asks that; never a document's own name
+    (「…涉及职责调整问题的决定自何时施行」) or a question about the document itself."""
+    if intent in METADATA_INTENTS or intent == "article":
+        return ""
+    match = MENTION_RE.search(text)
+    said = match.group("said").strip("“”\"'") if match else ""
+    if not said or ASKING_RE.search(said) or any(kind in said for kind in ("决定", "决议", "规定", "办法", "解释", "条例")):
+        return ""  # 「提到要建什么平台」 asks what a provision says
+    return said

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
+MENTION_DOCUMENTS = 4  # 「有几条提到…」 is answered from the whole text of at most this many documents in scope
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 # The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
@@ -355,11 +356,27 @@ class Assistant:
             hits = _interleave(per_side, max(k, 2 * len(compared)))
         else:
             hits = search(filters, k)
+        mentioning = self._mentioning_articles(plan, scope)
+        if mentioning:
+            seen = {h.clause.clause_id for h in mentioning}
+            return mentioning + [h for h in hits if h.clause.clause_id not in seen and "lookup" not in h.scores]
         front = self._looked_up(plan, scope, hits)
         if plan.intent == OUTLINE:  # every article, after what the search found: read as a search question if asked so
             return hits + front
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
+
+    def _mentioning_articles(self, plan: QueryPlan, scope: Scope) -> list[Hit]:
+        """「有几条提到了监察委员会」「涉及律师的内容有哪些」: every article, in document order, of the documents in
+        scope (at most MENTION_DOCUMENTS, narrowed by name or place) that says each word asked about."""
+        if not plan.mentioned or not scope.narrowed or not 0 < len(scope.doc_ids) <= MENTION_DOCUMENTS:
+            return []
+        matcher = self.matcher(plan, scope)
+        words = extractive.mentioned_words(plan, matcher)
+        if not words:
+            return []
+        return [Hit(clause, 1.0, {"mention": 1.0}) for doc_id in scope.doc_ids for clause in self.index.clauses(doc_id)
+                if clause.kind == "article" and all(matcher.found(w, clause.text) == 1.0 for w in words)]
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what). A
@@ -687,6 +704,8 @@ class Assistant:
             return Decision(False, 0.0, 0.0, {})
         silent = self._silence(plan, scope)
         features = self.evidence(plan, scope, hits, matcher, meaning, silent)
+        if any("mention" in h.scores for h in hits):  # the articles that say what is asked about were found
+            return Decision(True, 1.0, 0.5, {**features, "route": 1.0, "mention": 1.0})
         if plan.intent == OUTLINE:
             return self._outline_decision(plan, scope, hits, matcher, features)
         if looks_up(plan):

@@ -662,10 +662,46 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
     return "\n".join(lines)
 
 
+def mention_answer(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, titles: dict[str, str]) -> str | None:
+    """「有几条提到了监察委员会」: how many articles of each document in scope say what is asked about, and each
+    of them with its sentences that say it, in the document's order (`Assistant._mentioning_articles`)."""
+    words = mentioned_words(plan, matcher)
+    by_document: dict[str, list[Clause]] = {}
+    for hit in hits:
+        if "mention" in hit.scores:
+            by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
+    lines: list[str] = []
+    for doc_id, articles in by_document.items():
+        if lines:
+            lines.append("")
+        cite = titles.get(doc_id)
+        lines.append(f"**《{heading(doc_id, articles[0].doc_title, titles)}》**中提到「{plan.mentioned}」的共"
+                     f"{to_chinese_numeral(len(articles))}条：")
+        for clause in articles:
+            said = [(n, s) for n, s in sentences_of(clause) if all(matcher.found(w, s) == 1.0 for w in words)]
+            said = said or [(n, s) for n, s in sentences_of(clause) if any(matcher.found(w, s) == 1.0 for w in words)]
+            by_paragraph: dict[int, list[str]] = {}
+            for number, sentence in said[:MAX_SENTENCES_PER_ARTICLE]:
+                by_paragraph.setdefault(number, []).append(sentence)
+            for number, picked in by_paragraph.items():
+                unit = _cited_unit(clause, number)
+                lines.append(f"- {with_stem(clause, number, ''.join(picked))}{marker(unit, cite)}")
+    return "\n".join(lines) or None
+
+
+def mentioned_words(plan: QueryPlan, matcher: TermMatcher) -> list[str]:
+    """The question's words inside what it asks which provisions say (the body asked about counts by any of its
+    names: 监察委员会 for 监察机关)."""
+    return [w for w in matcher.words if w in plan.mentioned
+            or (w == plan.entity and plan.entity_form and plan.entity_form in plan.mentioned)]
+
+
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
            scope: list[str] | None = None, titles: dict[str, str] | None = None,
            meaning: Meaning | None = None) -> str | None:
     """The answer's Markdown, or None when no retrieved sentence answers the question."""
+    if any("mention" in hit.scores for hit in hits):
+        return mention_answer(plan, hits, matcher, titles or {})
     if plan.intent == OUTLINE:
         return outline(plan, hits, titles or {})
     if plan.intent in METADATA_INTENTS:

@@ -1261,6 +1261,28 @@ def test_a_title_shared_with_other_places_decisions_names_the_places_only_one(mi
     assert "时代" not in mixed.matcher(plan, scope).words
 
 
+@pytest.mark.parametrize("question, articles", [
+    ("呼和浩特的决定里，有几条提到了司法行政机关？", {"第九条", "第十七条"}),
+    ("呼和浩特那份决定中涉及未成年人的内容有哪些？", {"第四条", "第八条"}),
+])
+def test_a_question_asking_which_provisions_say_a_word_gets_every_one(mixed, question, articles):
+    """「有几条提到了X」「涉及X的内容有哪些」 ask which provisions say X: every article of the document that says
+    it, counted, each with its sentences that say it. Before, the search's best one or two were quoted."""
+    answer = mixed.ask(question)
+    assert {c.doc_title for c in answer.citations} == {"呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定"}
+    assert {re.sub(r"第[^条]+款$", "", c.label) for c in answer.citations} == articles
+    assert f"共{'二' if len(articles) == 2 else len(articles)}条" in answer.text
+
+
+def test_a_word_asked_what_a_provision_says_is_no_mention_question():
+    """「提到要建什么平台」 asks what a provision says, 「…涉及职责调整问题的决定」 names a document."""
+    from assistant.analysis import analyze
+
+    assert analyze("浙江的规定里有哪些条文提到了监察委员会？").mentioned == "监察委员会"
+    assert analyze("西藏那条里提到要建什么平台？").mentioned == ""
+    assert analyze("北京市人民政府机构改革涉及职责调整问题的决定有几条？").mentioned == ""
+
+
 def test_the_supervisory_commission_is_found_by_the_name_the_texts_give_it(tmp_path):
     """The texts call the body 监察委员会 (浙江's 规定, the 监察法) as well as 监察机关: a question about its duties
     under a decision that says only 监察委员会 quotes those sentences. Before, only 监察机关 was looked for in the
