@@ -634,20 +634,17 @@ class Assistant:
                    for form in forms)
 
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
-        """How much of what a question asks a document's fact of is said by the looked-up clauses and their
-        documents' titles, and how many of those words they do not say. The words asking for the fact (those
-        of its example questions, assistant/intent_examples.json: 会议, 通过) are not what it is asked of
-        (「…年度工作报告是在哪次会议上审议通过的」 asks it of a report)."""
+        """How much of a question about a document's own facts is said by the looked-up clauses, their
+        documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
+        and how many of its words none of them says."""
         if not matcher.words:
             return 1.0, 0
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
         documents = self._docs()
         said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
-        asking = "\n".join(asking_words(fact) for fact in (plan.intent, *plan.also))
+        said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
         text = "\n".join(said)
-        subject = [w for w in matcher.words if matcher.found(w, asking) < 1.0]
-        unsaid = sum(not matcher.found(word, text) for word in subject)
-        return (matcher.score_words(text, subject) if subject else 1.0), unsaid
+        return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
 
     def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> list[str]:
         """A question about a document's own fact that no name, place, filter or earlier turn ties to a
