@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from assistant.documents import short_region
+from assistant.documents import DOC_TYPE_WORDS, short_region
 from assistant.intent import classify
 from ingest.numerals import NUMERAL_CHARS, parse_chinese_numeral
 from ingest.tokenize import content_words, place_gazetteer, tagged_words, words
@@ -441,6 +441,6 @@ def mentioned(text: str, intent: str) -> str:
         return ""
     match = MENTION_RE.search(text)
     said = match.group("said").strip("“”\"'") if match else ""
-    if not said or ASKING_RE.search(said) or any(kind in said for kind in ("决定", "决议", "规定", "办法", "解释", "条例")):
+    if not said or ASKING_RE.search(said) or any(kind in said for kind in DOC_TYPE_WORDS):
         return ""  # 「提到要建什么平台」 asks what a provision says
     return said

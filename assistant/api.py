@@ -375,8 +375,8 @@ class Assistant:
         words = extractive.mentioned_words(plan, matcher)
         if not words:
             return []
-        return [Hit(clause, 1.0, {"mention": 1.0}) for doc_id in scope.doc_ids for clause in self.index.clauses(doc_id)
-                if clause.kind == "article" and all(matcher.found(w, clause.text) == 1.0 for w in words)]
+        articles = [c for d in scope.doc_ids for c in self.index.clauses(d) if c.kind == "article"]
+        return [Hit(c, 1.0, {"mention": 1.0}) for c in articles if all(matcher.found(w, c.text) == 1.0 for w in words)]
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what). A

@@ -130,7 +130,8 @@ class DocumentTable:
         if len(pool) == 1:  # nothing to tell it from: named only when its title is said as a name (「…的决定」)
             core = self._cores[pool[0]]
             as_name = core & asked & _before_type_words(text)
-            if len(as_name) >= MIN_NAMED_BIGRAMS and _shares_phrase(text, self._core_texts[pool[0]], dict.fromkeys(core, 1.0)):
+            said = _shares_phrase(text, self._core_texts[pool[0]], dict.fromkeys(core, 1.0))
+            if len(as_name) >= MIN_NAMED_BIGRAMS and said:
                 return NamedDocuments(tuple(pool), float(len(as_name)))
             return NamedDocuments((), 0.0)
         if not pool:

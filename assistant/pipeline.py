@@ -94,7 +94,8 @@ def decide(assistant, turn: Turn) -> Turn:
                                   meaning=turn.meaning)
         if second.answerable or outline:
             turn.plan, turn.hits, decision = as_search, searched, second
-    if turn.plan.intent == OUTLINE and decision.answerable and not decision.features.get("mention"):  # the articles, each once, in the document's order
+    if turn.plan.intent == OUTLINE and decision.answerable and not decision.features.get("mention"):
+        # the articles, each once, in the document's order (those saying what is asked about are kept as found)
         turn.hits = [h for h in turn.hits if "lookup" in h.scores]
     turn.decision = decision
     plan, chosen = turn.plan, turn.scope
