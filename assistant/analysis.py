@@ -47,9 +47,10 @@ ARTICLE_RE = re.compile(rf"第([{NUMERAL_CHARS}0-9]+)(条|项)")
 METADATA_INTENTS = ("effective", "adoption", "repeal", "basis")
 OUTLINE = "outline"  # the document as a whole: how many articles, what each covers
 # 「有几条提到了监察委员会」「涉及律师的内容有哪些」「哪些条文讲到边境」: the question asks which provisions say
-# something, not what one of them says of it. What follows the verb, up to the words that frame the question.
+# something, not what one of them says of it. What follows the verb, up to the words that frame the question;
+# 「提到的检察听证…」 names what it asks about, as a subject.
 MENTION_RE = re.compile(
-    r"(?:提到|提及|讲到|说到|谈到|写到|涉及)了?(?P<said>[^，。？！?!、；;\s]{2,14}?)"
+    r"(?:提到|提及|讲到|说到|谈到|写到|涉及)了?(?!的)(?P<said>[^，。？！?!、；;\s]{2,14}?)"
     r"(?=的(?:内容|条文|条款|规定|修改|地方|部分|有)|(?:了吗|吗|没有|的?有哪些|有几条|有多少条|[，。？！?!；;]|$))")
 # How a question asks for the whole document: how many articles (几条, not 第几条, which asks which one) or parts,
 # or what it covers. A subject beside it (「关于公益诉讼主要讲了什么」) makes it a search question; `Assistant.decide`

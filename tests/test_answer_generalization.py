@@ -1275,11 +1275,13 @@ def test_a_question_asking_which_provisions_say_a_word_gets_every_one(mixed, que
 
 
 def test_a_word_asked_what_a_provision_says_is_no_mention_question():
-    """「提到要建什么平台」 asks what a provision says, 「…涉及职责调整问题的决定」 names a document."""
+    """「提到要建什么平台」 and 「提到的检察听证…有什么要求」 ask what a provision says, 「…涉及职责调整问题的决定」
+    names a document."""
     from assistant.analysis import analyze
 
     assert analyze("浙江的规定里有哪些条文提到了监察委员会？").mentioned == "监察委员会"
     assert analyze("西藏那条里提到要建什么平台？").mentioned == ""
+    assert analyze("决定中提到的检察听证，具体有什么要求？").mentioned == ""
     assert analyze("北京市人民政府机构改革涉及职责调整问题的决定有几条？").mentioned == ""
 
 
