@@ -282,6 +282,7 @@ OBJECT_MARKERS = ("向", "对", "给", "跟", "与", "同", "由", "经", "请")
 
 
 BODY_LEVEL = r"(?:[省市县区]|本级|各级|同级|上级|下级)?"  # 对市人民政府: the level before the body's name
+OBJECT_BEFORE_RE = re.compile(rf"(?:{'|'.join(OBJECT_MARKERS)}){BODY_LEVEL}$")  # 向同级人民政府: a marker, a level
 
 
 def _required_of(text: str, form: str) -> bool:
@@ -294,9 +295,7 @@ def _required_of(text: str, form: str) -> bool:
 def _is_object(text: str, form: str) -> bool:
     """The body stands after a preposition everywhere the question names it (向人大常委会报告)."""
     starts = [m.start() for m in re.finditer(re.escape(form), text)]
-    return bool(starts) and all(
-        any(text[max(0, i - 3):i].endswith(marker) or text[max(0, i - 3):i].rstrip("省市县区各级本同").endswith(marker)
-            for marker in OBJECT_MARKERS) for i in starts)
+    return bool(starts) and all(OBJECT_BEFORE_RE.search(text[max(0, i - 3):i]) for i in starts)
 
 
 ALSO_ASKED_RATIO = 0.75  # a second fact about the document is asked when the model finds it nearly as likely

@@ -433,12 +433,8 @@ def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | N
     """「这部决定一共有几条」「主要讲了哪些方面」「分几章」: each looked-up document's number of articles (and of
     chapters), and every article's first sentence, cited, in the document's order; a document of more than
     OUTLINE_ARTICLES articles in chapters (刑法) is outlined by its chapters, each with its articles' span."""
-    by_document: dict[str, list[Clause]] = {}
-    for hit in hits:
-        if "lookup" in hit.scores and hit.clause.kind == "article":
-            by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
     lines: list[str] = []
-    for doc_id, articles in by_document.items():
+    for doc_id, articles in _articles_by_document(hits, "lookup").items():
         if lines:
             lines.append("")
         groups: dict[str, list[Clause]] = {}
@@ -459,6 +455,15 @@ def outline(plan: QueryPlan, hits: list[Hit], titles: dict[str, str]) -> str | N
             more = "……" if len(sentences) > 1 else ""
             lines.append(f"- {sentences[0]}{more}{marker(clause, cite)}")
     return "\n".join(lines) or None
+
+
+def _articles_by_document(hits: list[Hit], found_by: str) -> dict[str, list[Clause]]:
+    """The articles that `found_by` ("lookup", "mention") brought, per document, in the order found."""
+    by_document: dict[str, list[Clause]] = {}
+    for hit in hits:
+        if found_by in hit.scores and hit.clause.kind == "article":
+            by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
+    return by_document
 
 
 def _article_count(articles: list[Clause]) -> str:
@@ -666,12 +671,8 @@ def mention_answer(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, title
     """「有几条提到了监察委员会」: how many articles of each document in scope say what is asked about, and each
     of them with its sentences that say it, in the document's order (`Assistant._mentioning_articles`)."""
     words = mentioned_words(plan, matcher)
-    by_document: dict[str, list[Clause]] = {}
-    for hit in hits:
-        if "mention" in hit.scores:
-            by_document.setdefault(hit.clause.doc_id, []).append(hit.clause)
     lines: list[str] = []
-    for doc_id, articles in by_document.items():
+    for doc_id, articles in _articles_by_document(hits, "mention").items():
         if lines:
             lines.append("")
         cite = titles.get(doc_id)
