@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
-MENTION_DOCUMENTS = 4  # 「有几条提到…」 is answered from the whole text of at most this many documents in scope
+FEW_DOCUMENTS = 4  # a scope this small is read whole: a looked-up article or fact, 「有几条提到…」 from every article
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
 # The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
@@ -368,8 +368,8 @@ class Assistant:
 
     def _mentioning_articles(self, plan: QueryPlan, scope: Scope) -> list[Hit]:
         """「有几条提到了监察委员会」「涉及律师的内容有哪些」: every article, in document order, of the documents in
-        scope (at most MENTION_DOCUMENTS, narrowed by name or place) that says each word asked about."""
-        if not plan.mentioned or not scope.narrowed or not 0 < len(scope.doc_ids) <= MENTION_DOCUMENTS:
+        scope (at most FEW_DOCUMENTS, narrowed by name or place) that says each word asked about."""
+        if not plan.mentioned or not scope.narrowed or not 0 < len(scope.doc_ids) <= FEW_DOCUMENTS:
             return []
         matcher = self.matcher(plan, scope)
         words = extractive.mentioned_words(plan, matcher)
@@ -424,7 +424,7 @@ class Assistant:
         if scope.mentions:  # a fact of a document not indexed: what the indexed ones say of it
             return [Hit(clause=c, score=1.0, scores={"lookup": 1.0}) for c in scope.mentions]
         all_named = set(scope.doc_ids) <= set(scope.named)
-        if scope.narrowed and (len(scope.doc_ids) <= 4 or (plan.article is not None and all_named)):
+        if scope.narrowed and (len(scope.doc_ids) <= FEW_DOCUMENTS or (plan.article is not None and all_named)):
             in_scope = list(scope.doc_ids)  # 「民法典第一千二百六十条」: whichever of its named parts has it
         elif plan.article is not None and (plan.intent == "article" or plan.refers_to_previous):
             return []  # 「第五条说了什么」 with no document named: guessing one would cite the wrong decision
