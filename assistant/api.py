@@ -22,7 +22,7 @@ from assistant.documents import (ABBREVIATION_GAP, DOC_TYPE_WORDS, DocumentTable
                                  shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
-from assistant.figures import QUANTITY_QUESTION_RE, QUANTITY_RE, figure_pattern
+from assistant.figures import QUANTITY_RE, asks_figure, figure_pattern
 from assistant.intent import asking_words
 from assistant.pipeline import ANSWER_K
 from store.files import sync_paths
@@ -42,7 +42,7 @@ Progress = Callable[[int, int, str], None]
 LLM_GATE_FACTOR = 0.5  # in LLM mode the answerability threshold is halved; the model's own refusal counts
 FEW_DOCUMENTS = 4  # a scope this small is read whole: a looked-up article or fact, 「有几条提到…」 from every article
 BULK_LEAD_RATIO = 0.4  # read off seed questions (decision/bulk BM25 ratio .49–2.9) and law questions (.06–.33)
-# The question asks for one specific party, person or place (a figure: figures.QUANTITY_QUESTION_RE).
+# The question asks for one specific party, person or place (a figure: figures.asks_figure).
 SPECIFIC_QUESTION_RE = re.compile(r"谁|哪个部门|哪个机关|哪家|哪位"  # a party or a person (由谁, 判给谁, 是谁)
                                   r"|什么地方|哪里|哪个位置|什么位置|地址")  # a place
 # The question asks which party acts, the party as subject (「谁来处理」, 「由谁审批」, 「钱谁出」, 「归哪家法院管」),
@@ -550,7 +550,7 @@ class Assistant:
         sentence that shares the question's words or is one of the nearest to it in meaning, the post with
         who fills it (PERSON_ASKED_RE), or, for a party or place, a sentence covering at least half of what
         the question asks — or, for a party that acts, one of the sentences nearest in meaning naming a body."""
-        if QUANTITY_QUESTION_RE.search(plan.query):
+        if asks_figure(plan.query):
             return not _figure_answered(plan.query, hits, matcher, meaning)
         person = PERSON_ASKED_RE.search(plan.query)
         if person:

@@ -51,3 +51,9 @@ def figure_pattern(query: str) -> re.Pattern | None:
     parts = ([NOT_A_DATE_BEFORE + rf"{NUMBER}个?[十百千万亿]*({units})" + NOT_A_DATE_AFTER] if units else []) + (
         [SHARE_FIGURE] if share else [])
     return re.compile("|".join(parts)) if parts else None
+
+
+def asks_figure(query: str) -> bool:
+    """The question asks for a figure: a count, an amount, a length of time (「多少」「多久」「几天」), or a number
+    of a named unit or a share (`figure_pattern`: 「几个工作日」「几名」「期限是多长」「比例是多少」)."""
+    return bool(QUANTITY_QUESTION_RE.search(query)) or figure_pattern(query) is not None

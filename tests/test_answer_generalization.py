@@ -270,6 +270,14 @@ def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused
 
 
+@pytest.mark.parametrize("question", ["西藏的决定规定检察机关收到控告后几个工作日内答复？", "山东的决议要求有关单位在几个工作日内回复检察建议？",
+                                      "山东决议规定检察听证要邀请几名人大代表参加？"])
+def test_a_figure_asked_in_a_named_unit_that_is_not_stated_is_refused(mixed, question):
+    """「几个工作日」「几名」 ask for a figure as 「多少」 does (figures.asks_figure): the provisions on 答复,
+    回复 and 听证 state no such figure, so quoting them would pass for an answer."""
+    assert mixed.ask(question).refused
+
+
 @pytest.mark.parametrize("question", ["网络安全条例是哪次会议通过的？", "新的个税法什么时候施行？", "考研报名时间是什么时候？"])
 def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question):
     """Every indexed decision has a 施行 clause and a 题注; none of them is the document asked about."""
