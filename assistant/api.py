@@ -636,7 +636,7 @@ class Assistant:
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
         """How much of a question about a document's own facts is said by the looked-up clauses, their
         documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
-        and how many of its words none of them says."""
+        and how many of its words none of them says (a word half said counts half)."""
         if not matcher.words:
             return 1.0, 0
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
@@ -644,7 +644,7 @@ class Assistant:
         said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
         said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
         text = "\n".join(said)
-        return matcher.score(text), sum(not matcher.found(word, text) for word in matcher.words)
+        return matcher.score(text), sum(1.0 - matcher.found(word, text) for word in matcher.words)
 
     def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> list[str]:
         """A question about a document's own fact that no name, place, filter or earlier turn ties to a

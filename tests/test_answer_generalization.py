@@ -278,6 +278,14 @@ def test_a_figure_asked_in_a_named_unit_that_is_not_stated_is_refused(mixed, que
     assert mixed.ask(question).refused
 
 
+def test_a_question_most_of_whose_words_the_fact_clause_only_half_says_is_no_question_about_the_document(mixed):
+    """「“决定”这个环节的法定时限」 reads like a question about what the decision repeals; the clause found for it
+    says 时限 and 工作 only as parts of other words. Words half said count half unsaid (api._fact_coverage), so
+    it is judged as a search question, and no provision states the time limit."""
+    answer = mixed.ask("北京机构改革的决定中，“决定”这个环节的法定时限有几个工作日？")
+    assert answer.refused and not answer.citations
+
+
 @pytest.mark.parametrize("question", ["网络安全条例是哪次会议通过的？", "新的个税法什么时候施行？", "考研报名时间是什么时候？"])
 def test_a_fact_of_a_document_no_indexed_title_names_is_refused(mixed, question):
     """Every indexed decision has a 施行 clause and a 题注; none of them is the document asked about."""
