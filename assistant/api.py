@@ -1047,14 +1047,19 @@ def _of_region(document: Document, region: str) -> bool:
     return document.region == region or (document.region in NATIONWIDE and short_region(region) in document.title)
 
 
+# Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
+MENTION_END_RE = re.compile(r"[，。？！?!,；;：:]|第[几0-9零一二三四五六七八九十百千]+条")
+
+
 def _mention(query: str, region: str) -> str:
-    """The part of the question about one region: from its name up to the next region named, or the end
-    (「西藏决定和山东决议」 → 「西藏决定和」 for 西藏). The whole question when the region is not named."""
+    """The part of the question about one region: from its name up to the next region named, a pause or an
+    article, or the end (「西藏决定和山东决议」 → 「西藏决定和」 for 西藏; 「山东检察监督决议第几条规定了…」 → 「山东检察监督决议」).
+    The whole question when the region is not named."""
     forms = [f for f in (region, short_region(region)) if f and f in query]
     if not forms:
         return query
     start = query.find(forms[0])
-    rest = query[start + len(forms[0]):]
+    rest = MENTION_END_RE.split(query[start + len(forms[0]):], maxsplit=1)[0]
     return forms[0] + rest[:12]
 
 

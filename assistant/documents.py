@@ -27,6 +27,7 @@ BOILERPLATE = re.compile(
 )
 STATE_NAME = "中华人民共和国"
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
+ASPECT_AFTER = "(?![了过着])"  # 「规定了」「决定过」: the word said as a verb
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
 MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (and one 3-character phrase)
 
@@ -175,8 +176,9 @@ class DocumentTable:
         return "".join(title_core(self.documents[d]) for d in doc_ids if d in self.documents)
 
     def of_type(self, text: str, pool: list[str]) -> list[str]:
-        """Narrow `pool` to the documents of the type the text names (「山东的决议」), when that leaves any."""
-        found = [(text.rfind(t), t) for t in DOC_TYPE_WORDS if t in text]
+        """Narrow `pool` to the documents of the type the text names (「山东的决议」), when that leaves any. A type
+        word with an aspect particle after it is a verb (「…决议规定了哪些…」), no name."""
+        found = [(m.start(), t) for t in DOC_TYPE_WORDS for m in re.finditer(re.escape(t) + ASPECT_AFTER, text)]
         if not found:
             return pool
         last = max(found)[1]  # 「讨论决定重大事项的规定」: the type word that ends the name

@@ -444,6 +444,16 @@ def test_every_marker_names_exactly_one_indexed_document(mixed):
             assert len(named) == 1, short  # 《北京…决定》 would name six
 
 
+@pytest.mark.parametrize("question", ["山东检察监督决议第几条规定了未成年人检察？", "山东检察监督决议规定了哪些未成年人检察工作？"])
+def test_a_type_word_said_as_a_verb_or_after_an_article_does_not_pick_the_document(mixed, question):
+    """「山东…决议」 names the 决议; the 规定 in 「第几条规定了」 is a verb, and came after the name had ended: it picked
+    山东's 讨论决定重大事项的规定 (which says nothing of 未成年人) as the document asked about."""
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert {c.doc_title for c in answer.citations} == {"山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议"}
+    assert "未成年人" in answer.text
+
+
 def test_the_evaluator_counts_a_quote_cited_to_another_document():
     xizang = parse_file(CORPUS / "xizang-2024-jiancha-jiandu.md")
     huhehaote = parse_file(CORPUS / "huhehaote-2023-jiancha-jiandu.txt")
