@@ -376,7 +376,7 @@ class Assistant:
         if not words:
             return []
         articles = [c for d in scope.doc_ids for c in self.index.clauses(d) if c.kind == "article"]
-        return [Hit(c, 1.0, {"mention": 1.0}) for c in articles if all(matcher.found(w, c.text) == 1.0 for w in words)]
+        return [Hit(c, 1.0, {"mention": 1.0}) for c in articles if all(extractive.says(matcher, w, c.text) for w in words)]
 
     def _search_text(self, plan: QueryPlan, scope: Scope) -> str:
         """The query without the words that name the documents in scope (they say where, not what). A

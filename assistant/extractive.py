@@ -20,7 +20,7 @@ from assistant.figures import figure_pattern
 from assistant.matching import TermMatcher
 from ingest.numerals import NUMERAL_CHARS, to_chinese_numeral
 from ingest.records import Clause, Document
-from ingest.tokenize import tagged_words
+from ingest.tokenize import parts, tagged_words
 from store.chunking import sentence_texts
 from store.records import Hit
 
@@ -679,8 +679,8 @@ def mention_answer(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, title
         lines.append(f"**《{heading(doc_id, articles[0].doc_title, titles)}》**中提到「{plan.mentioned}」的共"
                      f"{to_chinese_numeral(len(articles))}条：")
         for clause in articles:
-            said = [(n, s) for n, s in sentences_of(clause) if all(matcher.found(w, s) == 1.0 for w in words)]
-            said = said or [(n, s) for n, s in sentences_of(clause) if any(matcher.found(w, s) == 1.0 for w in words)]
+            said = [(n, s) for n, s in sentences_of(clause) if all(says(matcher, w, s) for w in words)]
+            said = said or [(n, s) for n, s in sentences_of(clause) if any(says(matcher, w, s) for w in words)]
             by_paragraph: dict[int, list[str]] = {}
             for number, sentence in said[:MAX_SENTENCES_PER_ARTICLE]:
                 by_paragraph.setdefault(number, []).append(sentence)
@@ -688,6 +688,21 @@ def mention_answer(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, title
                 unit = _cited_unit(clause, number)
                 lines.append(f"- {with_stem(clause, number, ''.join(picked))}{marker(unit, cite)}")
     return "\n".join(lines) or None
+
+
+# A compound said with a few words inside it (追究责任: 「追究相关人员的责任」「追究其责任」), within one sentence.
+APART_GAP = 5
+
+
+def says(matcher: TermMatcher, word: str, text: str) -> bool:
+    """The text says the word: in one of its forms (aliases), or its parts in order a few characters apart."""
+    if matcher.found(word, text) == 1.0:
+        return True
+    pieces = parts(word)
+    if len(pieces) < 2:
+        return False
+    gap = rf"[^。；;！？!?\n]{{0,{APART_GAP}}}?"
+    return re.search(gap.join(map(re.escape, pieces)), text) is not None
 
 
 def mentioned_words(plan: QueryPlan, matcher: TermMatcher) -> list[str]:

@@ -106,6 +106,20 @@ def words(text: str) -> list[str]:
     return _segmenter().lcut(text)
 
 
+def parts(word: str) -> list[str]:
+    """The words a compound is made of, end to end and in order (追究责任 → 追究, 责任; 监察委员会 → 监察,
+    委员会); [] when the tokenizer knows none inside it."""
+    inside = {w for w in _segmenter().cut_for_search(word) if len(w) >= 2 and w != word}
+    found, start = [], 0
+    while start < len(word):
+        longest = max((w for w in inside if word.startswith(w, start)), key=len, default="")
+        if not longest:
+            return []
+        found.append(longest)
+        start += len(longest)
+    return found
+
+
 def tagged_words(text: str) -> list[tuple[str, str]]:
     """(word, part of speech) pairs of `text` (jieba's tags: n… nouns, v verbs, a adjectives, d adverbs, p prepositions),
     with the same dictionary as `words`; a run of characters no dictionary knows may be cut otherwise (帮我理一下:

@@ -1300,6 +1300,22 @@ def test_a_question_asking_which_provisions_say_a_word_gets_every_one(mixed, que
     assert f"共{'二' if len(articles) == 2 else len(articles)}条" in answer.text
 
 
+def test_a_compound_said_with_words_inside_it_is_mentioned(mixed):
+    """「追究责任」: 河南's 第十七条 says 「依法追究有关人员责任」, its parts a few characters apart (extractive.says);
+    before, only 第十六条 (「依法追究责任」) was counted."""
+    answer = mixed.ask("河南省人大常委会讨论、决定重大事项的规定中，提到追究责任的有几条？")
+    assert {re.sub(r"第[^条]+款$", "", c.label) for c in answer.citations} == {"第十六条", "第十七条"}
+    assert "共二条" in answer.text and "追究有关人员责任" in answer.text
+
+
+def test_a_compound_is_made_of_the_words_inside_it():
+    from ingest.tokenize import parts
+
+    assert parts("追究责任") == ["追究", "责任"]
+    assert parts("监察委员会") == ["监察", "委员会"]
+    assert parts("律师") == []
+
+
 def test_a_word_asked_what_a_provision_says_is_no_mention_question():
     """「提到要建什么平台」 and 「提到的检察听证…有什么要求」 ask what a provision says, 「…涉及职责调整问题的决定」
     names a document."""
