@@ -21,6 +21,7 @@ SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "seal
 FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # written later, same corpus
 EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
 OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "dev2", "test")]  # questions about a whole document
+USERS = [ROOT / "eval" / "users_dev.jsonl"]  # written blind in the fifteenth step, dev only
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
@@ -45,7 +46,7 @@ def test_the_corpus_is_38_documents():
 
 
 def test_ids_unique_across_splits_and_every_type_in_each_split():
-    questions = load_questions(SPLITS + FRESH + EDGE + OUTLINE)  # raises on a repeated id
+    questions = load_questions(SPLITS + FRESH + EDGE + OUTLINE + USERS)  # raises on a repeated id
     assert len(load_questions(SPLITS)) >= 400 and len(questions) >= 550
     for split in SPLITS + FRESH:
         types = {q.type for q in load_questions([split])}
@@ -59,7 +60,7 @@ def test_edge_sets_are_half_refusals_with_their_kind_noted():
         assert all(q.expect_refusal == (q.type == "unanswerable") for q in questions), split.name
 
 
-@pytest.mark.parametrize("split", SPLITS + FRESH + EDGE + OUTLINE, ids=lambda p: p.name)
+@pytest.mark.parametrize("split", SPLITS + FRESH + EDGE + OUTLINE + USERS, ids=lambda p: p.name)
 def test_every_label_names_one_document_and_an_existing_unit(split):
     problems = []
     for q in load_questions([split]):
