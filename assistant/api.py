@@ -66,6 +66,8 @@ FACT_COVERAGE = 0.4
 MIN_UNSAID_WORDS = 2
 NAME_SHORTENING_GAP = 4  # 最高院 of 最高人民法院, 人大 of 人民代表大会: a few characters left out between kept ones
 FRAMING_TAGS = frozenset("mtrqpcduyef")  # numerals, times, pronouns, measure words, particles: no subject of a question
+# What frames a question about a document's dated fact (最初, 后来, 当初); 必须, 几天 or 以后 may ask something else.
+TIME_TAGS = frozenset("t")
 OUTLINE_DOCUMENTS = 4  # an outline question naming no document is answered for a library of this many at most
 # A question about a document's own fact that names no document, place or filter identifies the document by
 # the words of its title: under this share of what it asks about (IDF-weighted) in the looked-up titles, it
@@ -636,7 +638,8 @@ class Assistant:
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
         """How much of a question about a document's own facts is said by the looked-up clauses, their
         documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
-        and how many of its words none of them says (a word half said counts half)."""
+        and how many of its words none of them says (a word half said counts half); the words saying when the
+        question is set (最初, 后来: TIME_TAGS) are left out."""
         if not matcher.words:
             return 1.0, 0
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
@@ -644,7 +647,9 @@ class Assistant:
         said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
         said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
         text = "\n".join(said)
-        return matcher.score(text), sum(1.0 - matcher.found(word, text) for word in matcher.words)
+        tags = dict(tagged_words(plan.query))
+        asked = [w for w in matcher.words if not frames(w, tags, TIME_TAGS)] or list(matcher.words)
+        return matcher.score_words(text, asked), sum(1.0 - matcher.found(word, text) for word in asked)
 
     def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> list[str]:
         """A question about a document's own fact that no name, place, filter or earlier turn ties to a
@@ -780,11 +785,8 @@ class Assistant:
         text = None
         subjects = []
         for word in matcher.words:
-            # A word the tagger cut otherwise (帮我理一下: 我理 against 我/理) is tagged by its parts; head-final
-            part_tags = [tags[word]] if word in tags else [t for _, t in tagged_words(word)] or ["n"]
-            tag = part_tags[-1]
-            if (word not in plan.own_words or word in said or is_determiner(word)
-                    or any(t[:1] in FRAMING_TAGS for t in part_tags)
+            tag = part_tags(word, tags)[-1]  # head-final
+            if (word not in plan.own_words or word in said or is_determiner(word) or frames(word, tags)
                     or any(shortened(word, title, NAME_SHORTENING_GAP) for title in titles)
                     or any(word.endswith(kind) and kind in title for kind in DOC_TYPE_WORDS for title in titles)
                     or any(all(term in title for term in matcher.forms[word][1:]) for title in titles
@@ -1049,6 +1051,17 @@ def _of_region(document: Document, region: str) -> bool:
 
 # Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
 MENTION_END_RE = re.compile(r"[，。？！?!,；;：:]|第[几0-9零一二三四五六七八九十百千]+条")
+
+
+def part_tags(word: str, tags: dict[str, str]) -> list[str]:
+    """The word's part-of-speech tag in the question (`tags`), or, when the tagger cut the question otherwise
+    (帮我理一下: 我理 against 我/理), its parts' tags."""
+    return [tags[word]] if word in tags else [t for _, t in tagged_words(word)] or ["n"]
+
+
+def frames(word: str, tags: dict[str, str], framing: frozenset[str] = FRAMING_TAGS) -> bool:
+    """The word only frames the question (a time: 最初, 后来; a numeral, a pronoun, a particle …: FRAMING_TAGS)."""
+    return any(t[:1] in framing for t in part_tags(word, tags))
 
 
 def _mention(query: str, region: str) -> str:

@@ -278,6 +278,20 @@ def test_a_figure_asked_in_a_named_unit_that_is_not_stated_is_refused(mixed, que
     assert mixed.ask(question).refused
 
 
+@pytest.mark.parametrize(("question", "title"), [
+    ("河南省人大常委会讨论、决定重大事项的规定最初是哪次会议通过的？后来有没有修改过？", "河南省人民代表大会常务委员会讨论、决定重大事项的规定"),
+    ("山东的检察监督决议当初是哪次会议通过的？后来有没有修正过？", "山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议"),
+    ("北京预算审查监督的决定最初是哪天通过的，后来修改过没有？", "北京市人民代表大会常务委员会关于加强市级预算审查监督的决定"),
+])
+def test_the_words_saying_when_a_fact_is_asked_are_no_subject(mixed, question, title):
+    """最初, 当初, 后来 (times) set the question in time; they are no subject the 题注 must say (api.TIME_TAGS).
+    Before, two of them left the 题注 short of the question's words and were searched (the 施行 clause, 第九条…
+    quoted), the third refused."""
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert [(c.doc_title, c.label) for c in answer.citations] == [(title, "题注")]
+
+
 def test_a_question_most_of_whose_words_the_fact_clause_only_half_says_is_no_question_about_the_document(mixed):
     """「“决定”这个环节的法定时限」 reads like a question about what the decision repeals; the clause found for it
     says 时限 and 工作 only as parts of other words. Words half said count half unsaid (api._fact_coverage), so
