@@ -106,10 +106,17 @@ def _cited_unit(clause: Clause, paragraph: int) -> Clause:
 
 
 def _opens_with(sentence: str, form: str) -> bool:
-    """「各级人民政府及其工作部门应当…」 opens with 人民政府: a short qualifier may precede the body."""
+    """「各级人民政府及其工作部门应当…」 opens with 人民政府: a short qualifier may precede the body, not a
+    preposition (「按照属地人民政府的要求，…」: the body is its object)."""
     start = sentence.find(form)
     return start == 0 or (0 < start <= 6 and not any(m in sentence[:start] for m in OBJECT_MARKERS + ("，",))
+                          and not _has_preposition(sentence[:start])
                           or 0 < start <= 6 and sentence[:start] in QUALIFIERS)
+
+
+@lru_cache(maxsize=4096)
+def _has_preposition(text: str) -> bool:
+    return any(tag == "p" for _, tag in tagged_words(text))
 
 
 QUALIFIERS = ("各级", "全省各级", "市、旗县区", "县级以上", "本级", "同级", "有关", "相关", "地方各级")

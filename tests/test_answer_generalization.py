@@ -445,6 +445,18 @@ def test_a_topic_no_decision_addresses_is_refused(mixed, question):
     assert mixed.ask(question).refused
 
 
+@pytest.mark.parametrize("question", ["北京疫情防控的决定对乡镇人民政府有什么要求？",
+                                      "北京打赢疫情防控阻击战的决定里，街道办事处和乡镇政府要做什么？"])
+def test_a_body_after_a_preposition_is_not_the_one_that_acts(mixed, question):
+    """「按照属地人民政府的要求，积极组织人员参加疫情防控工作」 (第三条) is what others do at the government's request;
+    第二条 says what 乡、镇人民政府和街道办事处 must do. Before, the body four characters in, after 按照, counted
+    as the sentence's subject, and 第三条 was the answer."""
+    answer = mixed.ask(question)
+    articles = {re.sub(r"第[^条]+款$", "", c.label) for c in answer.citations}
+    assert "第二条" in articles and "第三条" not in articles
+    assert "落实属地责任" in answer.text
+
+
 # 3. Citation identity ------------------------------------------------------------------------------
 
 def test_every_marker_names_exactly_one_indexed_document(mixed):
