@@ -28,6 +28,7 @@ BOILERPLATE = re.compile(
 STATE_NAME = "中华人民共和国"
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
 ASPECT_AFTER = "(?![了过着])"  # 「规定了」「决定过」: the word said as a verb
+BODY_WORD_RE = re.compile(r"..(?:机关|部门|机构)$")
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
 MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (and one 3-character phrase)
 
@@ -137,6 +138,10 @@ class DocumentTable:
             return NamedDocuments((), 0.0)
         if not pool:
             return NamedDocuments((), 0.0)
+        before_type = _before_type_words(text)
+        # A body (行政机关, 检察机关) is what a question asks about; it names a document only said as a name
+        # (「…行政机关职责调整问题的决定」), not in 「被行政机关开了罚单…」.
+        asked -= {b for w in words(text) if BODY_WORD_RE.search(w) for b in tokenize(w)} - before_type
         df = Counter(b for d in pool for b in self._cores[d])
         cutoff = min(MAX_DISTINCTIVE_DF, len(pool) - 1)
         idf = {b: math.log(1 + len(pool) / c) for b, c in df.items() if c <= cutoff}
@@ -153,7 +158,6 @@ class DocumentTable:
         # decisions). Further down: a title named by words no chosen title explains, said as a name, i.e.
         # right before a document type (「水污染防治决议和生态环境保护决议」 names two documents, however unequal
         # their evidence; 「民事类修改决定里涉及铁路运输的修改」 names one: 铁路运输 is what it asks about).
-        before_type = _before_type_words(text)
         chosen: list[str] = []
         explained: set[str] = set()
         as_name = {d: [b for b in matched[d] if b in before_type] for d in ranked}

@@ -457,6 +457,17 @@ def test_a_body_after_a_preposition_is_not_the_one_that_acts(mixed, question):
     assert "落实属地责任" in answer.text
 
 
+def test_a_body_said_in_a_question_names_no_document_unless_said_as_its_name(mixed):
+    """行政机关 is in one title only (北京's 机构改革…行政机关职责调整问题的决定), yet 「被行政机关开了罚单…」 asks
+    about fines, not that decision: a body names a document only right before its type word."""
+    docs = mixed._docs()
+    plan = mixed.plan("被行政机关开了罚单，这笔钱是直接交给罚我的单位，还是去银行交？")
+    assert mixed.scope(plan).named == ()
+    plan = mixed.plan("北京机构改革涉及行政机关职责调整问题的决定什么时候施行？")
+    assert [docs[d].title for d in mixed.scope(plan).named] == [
+        "北京市人民代表大会常务委员会关于市人民政府机构改革涉及地方性法规规定的行政机关职责调整问题的决定"]
+
+
 # 3. Citation identity ------------------------------------------------------------------------------
 
 def test_every_marker_names_exactly_one_indexed_document(mixed):
