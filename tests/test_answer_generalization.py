@@ -457,6 +457,16 @@ def test_a_body_after_a_preposition_is_not_the_one_that_acts(mixed, question):
     assert "落实属地责任" in answer.text
 
 
+def test_a_type_word_after_a_locative_is_a_provision_not_a_document(mixed):
+    """「山东有些法规里的规定…」 speaks of the provisions in some regulations: both 山东 documents stay in scope
+    (before, 规定 narrowed them to the 讨论决定重大事项的规定); 「山东的规定里…」 still names the 规定."""
+    docs = mixed._docs()
+    plan = mixed.plan("山东有些法规里的规定执行不到位，检察机关能做什么？")
+    assert len(mixed.scope(plan).doc_ids) == 2
+    plan = mixed.plan("山东的规定里联名提议案要几个人？")
+    assert [docs[d].title for d in mixed.scope(plan).doc_ids] == ["山东省人民代表大会常务委员会讨论决定重大事项的规定"]
+
+
 def test_a_body_said_in_a_question_names_no_document_unless_said_as_its_name(mixed):
     """行政机关 is in one title only (北京's 机构改革…行政机关职责调整问题的决定), yet 「被行政机关开了罚单…」 asks
     about fines, not that decision: a body names a document only right before its type word."""
