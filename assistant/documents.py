@@ -28,7 +28,9 @@ BOILERPLATE = re.compile(
 STATE_NAME = "中华人民共和国"
 DOC_TYPE_WORDS = ("决定", "决议", "规定", "办法", "解释", "条例")
 ASPECT_AFTER = "(?![了过着])"  # 「规定了」「决定过」: the word said as a verb
-LOCATIVE_BEFORE = "(?<![里中内]的)(?<![里中内])"  # 「某些地方法规里的规定」: the provisions in them, no document's name
+# Not a document's type where it follows a locative (「某些地方法规里的规定」: the provisions in them), a title
+# (「《…条例》规定…」) or a type word (「山东的决议规定，…」): the provisions, or the verb 'to stipulate'.
+NOT_A_TYPE_AFTER = "(?<![里中内]的)(?<![里中内])(?<!》)" + "".join(f"(?<!{t})" for t in DOC_TYPE_WORDS)
 BODY_WORD_RE = re.compile(r"..(?:机关|部门|机构)$")
 MAX_DISTINCTIVE_DF = 2  # a bigram shared by at most this many titles can name a document
 MIN_NAMED_BIGRAMS = 2  # distinctive title bigrams a question must contain to name a document (and one 3-character phrase)
@@ -182,10 +184,10 @@ class DocumentTable:
 
     def of_type(self, text: str, pool: list[str]) -> list[str]:
         """Narrow `pool` to the documents of the type the text names (「山东的决议」), when that leaves any. A type
-        word with an aspect particle after it is a verb (「…决议规定了哪些…」), and one after a locative says what is
-        in something (「…地方法规里的规定」): no name."""
+        word with an aspect particle after it is a verb (「…决议规定了哪些…」), and so is one after a title or another
+        type word (「山东的决议规定，…」); one after a locative says what is in something (「…地方法规里的规定」)."""
         found = [(m.start(), t) for t in DOC_TYPE_WORDS
-                 for m in re.finditer(LOCATIVE_BEFORE + re.escape(t) + ASPECT_AFTER, text)]
+                 for m in re.finditer(NOT_A_TYPE_AFTER + re.escape(t) + ASPECT_AFTER, text)]
         if not found:
             return pool
         last = max(found)[1]  # 「讨论决定重大事项的规定」: the type word that ends the name

@@ -467,6 +467,14 @@ def test_a_type_word_after_a_locative_is_a_provision_not_a_document(mixed):
     assert [docs[d].title for d in mixed.scope(plan).doc_ids] == ["山东省人民代表大会常务委员会讨论决定重大事项的规定"]
 
 
+@pytest.mark.parametrize("question", ["山东的决议规定，检察机关可以在哪些领域提起公益诉讼？",
+                                      "《山东省人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决议》规定检察机关要做好哪些工作？"])
+def test_a_type_word_after_a_title_or_another_type_word_is_a_verb(mixed, question):
+    """「决议规定」「《…决议》规定」: 规定 says what the 决议 stipulates; it does not make 山东's 规定 the document."""
+    docs = mixed._docs()
+    assert [docs[d].doc_type for d in mixed.scope(mixed.plan(question)).doc_ids] == ["决议"]
+
+
 def test_a_body_said_in_a_question_names_no_document_unless_said_as_its_name(mixed):
     """行政机关 is in one title only (北京's 机构改革…行政机关职责调整问题的决定), yet 「被行政机关开了罚单…」 asks
     about fines, not that decision: a body names a document only right before its type word."""
