@@ -270,7 +270,7 @@ class Assistant:
                        else tuple(d for d in table.named(naming, within=allowed).doc_ids if d in pool)
                        or table.named(naming, within=pool).doc_ids)
                 named += hit
-                picked += list(hit) or table.of_type(_mention(plan.query, region), pool)
+                picked += list(hit) or self._of_said_type(plan, region, pool)
             chosen = picked or chosen
             if plan.compare and len(plan.regions) == 1 and len(chosen) == 1 and OTHER_PLACES_RE.search(plan.query):
                 # One side named in a comparison (「两地决定…有何不同？呼和浩特有没有专门一条」): the other sides are
@@ -299,6 +299,20 @@ class Assistant:
         return Scope(doc_ids=tuple(chosen), narrowed=len(chosen) < len(every), filtered=bool(filters),
                      outside=outside, named=named, missing=missing, other_sides=others, elsewhere=elsewhere,
                      enclosing=enclosing, mentions=mentions)
+
+    def _of_said_type(self, plan: QueryPlan, region: str, pool: list[str]) -> list[str]:
+        """The region's documents of the type said after its name (「山东的决议」). A type said once after a list of
+        places (「西藏、呼和浩特、山东的规定分别有哪些」) is said of each: when one of them has no document of that
+        type, the word means their provisions, and no type is chosen."""
+        docs = self._docs()
+        typed = self.table().of_type(_mention(plan.query, region), pool)
+        if len(typed) == len(pool):
+            return pool
+        kind = docs[typed[0]].doc_type
+        for other in _listed_before(plan.query, region, plan.regions):
+            if not any(_of_region(d, other) and d.doc_type == kind for d in docs.values()):
+                return pool
+        return typed
 
     def _mentioning(self, titles: tuple[str, ...], pool: list[str], kinds: tuple[str, ...]) -> tuple[Clause, ...]:
         """The clauses of `pool`'s documents that name one of `titles` and state a fact of `kinds` of it
@@ -1051,6 +1065,29 @@ def _of_region(document: Document, region: str) -> bool:
 
 # Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
 MENTION_END_RE = re.compile(r"[，。？！?!,；;：:]|第[几0-9零一二三四五六七八九十百千]+条")
+
+
+def _listed_before(query: str, region: str, regions: tuple[str, ...]) -> list[str]:
+    """The places listed right before `region`, joined by 、/和/及/与 (「西藏、呼和浩特、山东的规定」: 西藏 and
+    呼和浩特 before 山东)."""
+    forms = {r: [f for f in (r, short_region(r)) if f] for r in regions}
+    listed: list[str] = []
+    at = min((query.find(f) for f in forms[region] if f in query), default=-1)
+    while at > 0:
+        before = query[:at]
+        if not before.endswith(LIST_JOINERS):
+            break
+        before = before[:-1]
+        found = [(r, f) for r in regions if r != region and r not in listed for f in forms[r] if before.endswith(f)]
+        if not found:
+            break
+        other, form = max(found, key=lambda item: len(item[1]))
+        listed.append(other)
+        at = len(before) - len(form)
+    return listed
+
+
+LIST_JOINERS = ("、", "和", "及", "与")
 
 
 def part_tags(word: str, tags: dict[str, str]) -> list[str]:

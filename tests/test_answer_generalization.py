@@ -475,6 +475,16 @@ def test_a_type_word_after_a_title_or_another_type_word_is_a_verb(mixed, questio
     assert [docs[d].doc_type for d in mixed.scope(mixed.plan(question)).doc_ids] == ["决议"]
 
 
+def test_a_type_word_after_a_list_of_places_is_said_of_each(mixed):
+    """「西藏、呼和浩特、山东的规定」: 西藏 and 呼和浩特 have no 规定, so the word means each place's provisions and
+    山东's 决议 stays in scope (before, only 山东's 讨论决定重大事项的规定 did); 「西藏决定和山东决议」 still picks the 决议."""
+    docs = mixed._docs()
+    scope = mixed.scope(mixed.plan("关于未成年人检察，西藏、呼和浩特、山东的规定分别有哪些？"))
+    assert "决议" in {docs[d].doc_type for d in scope.doc_ids}
+    scope = mixed.scope(mixed.plan("西藏决定和山东决议各自废止了哪部旧文件？"))
+    assert sorted(docs[d].doc_type for d in scope.doc_ids) == ["决定", "决议"]
+
+
 def test_a_body_said_in_a_question_names_no_document_unless_said_as_its_name(mixed):
     """行政机关 is in one title only (北京's 机构改革…行政机关职责调整问题的决定), yet 「被行政机关开了罚单…」 asks
     about fines, not that decision: a body names a document only right before its type word."""
