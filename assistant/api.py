@@ -652,8 +652,8 @@ class Assistant:
     def _fact_coverage(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher) -> tuple[float, int]:
         """How much of a question about a document's own facts is said by the looked-up clauses, their
         documents' titles and the example questions of the facts asked (assistant/intent_examples.json),
-        and how many of its words none of them says (a word half said counts half); the words saying when the
-        question is set (最初, 后来: TIME_TAGS) are left out."""
+        and how many of its words none of them says (a word half said counts half); a word saying when the
+        question is set (最初, 后来: TIME_TAGS) is left out unless they say it (日期, tagged a time too, asks the fact)."""
         if not matcher.words:
             return 1.0, 0
         looked_up = [h.clause for h in hits if "lookup" in h.scores]
@@ -661,8 +661,7 @@ class Assistant:
         said = [c.text for c in looked_up] + [documents[c.doc_id].title for c in looked_up if c.doc_id in documents]
         said += [asking_words(fact) for fact in (plan.intent, *plan.also)]
         text = "\n".join(said)
-        tags = dict(tagged_words(plan.query))
-        asked = [w for w in matcher.words if not frames(w, tags, TIME_TAGS)] or list(matcher.words)
+        asked = fact_words(matcher, plan.query, text)
         return matcher.score_words(text, asked), sum(1.0 - matcher.found(word, text) for word in asked)
 
     def _unidentified_document(self, plan: QueryPlan, scope: Scope, hits: list[Hit], matcher: TermMatcher) -> list[str]:
@@ -1065,6 +1064,15 @@ def _of_region(document: Document, region: str) -> bool:
 
 # Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
 MENTION_END_RE = re.compile(r"[，。？！?!,；;：:]|第[几0-9零一二三四五六七八九十百千]+条")
+
+
+def fact_words(matcher: TermMatcher, query: str, text: str) -> list[str]:
+    """The question's words a document's fact is judged on against `text` (what states the fact and the ways of
+    asking for it): all but those saying when the question is set (最初, 后来: TIME_TAGS) that the text does not
+    say (日期, tagged a time too, asks for the fact)."""
+    tags = dict(tagged_words(query))
+    return [w for w in matcher.words
+            if not (frames(w, tags, TIME_TAGS) and matcher.found(w, text) < 1.0)] or list(matcher.words)
 
 
 def _listed_before(query: str, region: str, regions: tuple[str, ...]) -> list[str]:

@@ -292,6 +292,19 @@ def test_the_words_saying_when_a_fact_is_asked_are_no_subject(mixed, question, t
     assert [(c.doc_title, c.label) for c in answer.citations] == [(title, "题注")]
 
 
+def test_a_time_word_the_stating_text_says_counts_as_said(mixed):
+    """日期 is tagged a time as 最初 is, but it asks for the fact: where the 施行 clause or the ways of asking for it
+    say it, it counts (left out, a question whose other words the clause leaves unsaid fell short of
+    FACT_COVERAGE and was searched instead of answered from the 施行 clauses); 最初, unsaid, does not."""
+    from assistant.api import fact_words
+
+    plan = mixed.plan("北京耕地占用税的决定最初的施行日期是哪天？")
+    matcher = mixed.matcher(plan, mixed.scope(plan))
+    assert {"最初", "日期"} <= set(matcher.words)
+    judged = fact_words(matcher, plan.query, "本决定自2019年9月1日起施行。\n施行日期是哪天")
+    assert "日期" in judged and "最初" not in judged
+
+
 def test_a_question_most_of_whose_words_the_fact_clause_only_half_says_is_no_question_about_the_document(mixed):
     """「“决定”这个环节的法定时限」 reads like a question about what the decision repeals; the clause found for it
     says 时限 and 工作 only as parts of other words. Words half said count half unsaid (api._fact_coverage), so
