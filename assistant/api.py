@@ -18,8 +18,8 @@ from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
 from assistant.analysis import (DOCUMENT_TEXT_RE, METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze,
                                 enclosing_places, is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
-from assistant.documents import (ABBREVIATION_GAP, DOC_TYPE_WORDS, DocumentTable, counterparts, names_a_document,
-                                 shortened, strip_runs, title_core)
+from assistant.documents import (ABBREVIATION_GAP, CLAUSE_BREAK, DOC_TYPE_WORDS, DocumentTable, counterparts,
+                                 names_a_document, shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_RE, asks_figure, figure_pattern
@@ -1062,10 +1062,6 @@ def _of_region(document: Document, region: str) -> bool:
     return document.region == region or (document.region in NATIONWIDE and short_region(region) in document.title)
 
 
-# Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
-MENTION_END_RE = re.compile(r"[，。？！?!,；;：:]|第[几0-9零一二三四五六七八九十百千]+条")
-
-
 def fact_words(matcher: TermMatcher, query: str, text: str) -> list[str]:
     """The question's words a document's fact is judged on against `text` (what states the fact and the ways of
     asking for it): all but those saying when the question is set (最初, 后来: TIME_TAGS) that the text does not
@@ -1073,6 +1069,9 @@ def fact_words(matcher: TermMatcher, query: str, text: str) -> list[str]:
     tags = dict(tagged_words(query))
     return [w for w in matcher.words
             if not (frames(w, tags, TIME_TAGS) and matcher.found(w, text) < 1.0)] or list(matcher.words)
+
+
+LIST_JOINERS = ("、", "和", "及", "与")
 
 
 def _listed_before(query: str, region: str, regions: tuple[str, ...]) -> list[str]:
@@ -1095,9 +1094,6 @@ def _listed_before(query: str, region: str, regions: tuple[str, ...]) -> list[st
     return listed
 
 
-LIST_JOINERS = ("、", "和", "及", "与")
-
-
 def part_tags(word: str, tags: dict[str, str]) -> list[str]:
     """The word's part-of-speech tag in the question (`tags`), or, when the tagger cut the question otherwise
     (帮我理一下: 我理 against 我/理), its parts' tags."""
@@ -1107,6 +1103,10 @@ def part_tags(word: str, tags: dict[str, str]) -> list[str]:
 def frames(word: str, tags: dict[str, str], framing: frozenset[str] = FRAMING_TAGS) -> bool:
     """The word only frames the question (a time: 最初, 后来; a numeral, a pronoun, a particle …: FRAMING_TAGS)."""
     return any(t[:1] in framing for t in part_tags(word, tags))
+
+
+# Where the words naming a region's document end at the latest: a pause, or an article (no title holds 第X条).
+MENTION_END_RE = re.compile(rf"{CLAUSE_BREAK.pattern}|第[几{NUMERAL_CHARS}0-9]+条")
 
 
 def _mention(query: str, region: str) -> str:
