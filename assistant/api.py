@@ -19,7 +19,7 @@ from assistant.answerability import Decision, load_model
 from assistant.analysis import (DOCUMENT_TEXT_RE, METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze,
                                 enclosing_places, is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
 from assistant.documents import (ABBREVIATION_GAP, CLAUSE_BREAK, DOC_TYPE_WORDS, DocumentTable, counterparts,
-                                 names_a_document, shortened, strip_runs, title_core)
+                                 names_a_document, region_forms, shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
 from assistant.errors import AssistantError, LLMError
 from assistant.figures import QUANTITY_RE, asks_figure, figure_pattern
@@ -351,7 +351,7 @@ class Assistant:
                      and self._word_weight(short_region(place)) >= ceiling}
         return tuple(reversed(unindexed.values()))
 
-    def _retrieve(self, plan: QueryPlan, scope: Scope, k: int) -> list[Hit]:
+    def _retrieve(self, plan: QueryPlan, scope: Scope, k: int, matcher: TermMatcher | None = None) -> list[Hit]:
         if scope.outside or not scope.doc_ids:
             return []
         filters = {"doc_id": list(scope.doc_ids)} if scope.narrowed else {}
@@ -372,7 +372,7 @@ class Assistant:
             hits = _interleave(per_side, max(k, 2 * len(compared)))
         else:
             hits = search(filters, k)
-        mentioning = self._mentioning_articles(plan, scope)
+        mentioning = self._mentioning_articles(plan, scope, matcher)
         if mentioning:
             seen = {h.clause.clause_id for h in mentioning}
             return mentioning + [h for h in hits if h.clause.clause_id not in seen and "lookup" not in h.scores]
@@ -382,12 +382,12 @@ class Assistant:
         seen = {h.clause.clause_id for h in front}
         return front + [h for h in hits if h.clause.clause_id not in seen]
 
-    def _mentioning_articles(self, plan: QueryPlan, scope: Scope) -> list[Hit]:
+    def _mentioning_articles(self, plan: QueryPlan, scope: Scope, matcher: TermMatcher | None = None) -> list[Hit]:
         """「有几条提到了监察委员会」「涉及律师的内容有哪些」: every article, in document order, of the documents in
         scope (at most FEW_DOCUMENTS, narrowed by name or place) that says each word asked about."""
         if not plan.mentioned or not scope.narrowed or not 0 < len(scope.doc_ids) <= FEW_DOCUMENTS:
             return []
-        matcher = self.matcher(plan, scope)
+        matcher = matcher or self.matcher(plan, scope)
         words = extractive.mentioned_words(plan, matcher)
         if not words:
             return []
@@ -1077,7 +1077,7 @@ LIST_JOINERS = ("、", "和", "及", "与")
 def _listed_before(query: str, region: str, regions: tuple[str, ...]) -> list[str]:
     """The places listed right before `region`, joined by 、/和/及/与 (「西藏、呼和浩特、山东的规定」: 西藏 and
     呼和浩特 before 山东)."""
-    forms = {r: [f for f in (r, short_region(r)) if f] for r in regions}
+    forms = {r: region_forms(r) for r in regions}
     listed: list[str] = []
     at = min((query.find(f) for f in forms[region] if f in query), default=-1)
     while at > 0:
@@ -1113,7 +1113,7 @@ def _mention(query: str, region: str) -> str:
     """The part of the question about one region: from its name up to the next region named, a pause or an
     article, or the end (「西藏决定和山东决议」 → 「西藏决定和」 for 西藏; 「山东检察监督决议第几条规定了…」 → 「山东检察监督决议」).
     The whole question when the region is not named."""
-    forms = [f for f in (region, short_region(region)) if f and f in query]
+    forms = [f for f in region_forms(region) if f in query]
     if not forms:
         return query
     start = query.find(forms[0])

@@ -44,6 +44,11 @@ def short_region(region: str) -> str:
     return region
 
 
+def region_forms(region: str) -> tuple[str, ...]:
+    """How a place is said: 山东省, 山东."""
+    return tuple(dict.fromkeys(f for f in (region, short_region(region)) if f))
+
+
 def title_core(document: Document) -> str:
     title = document.title
     for form in (document.region, short_region(document.region or "")):

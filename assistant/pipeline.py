@@ -68,7 +68,7 @@ def scope(assistant, turn: Turn) -> Turn:
 
 
 def retrieve(assistant, turn: Turn) -> Turn:
-    turn.hits = assistant._retrieve(turn.plan, turn.scope, max(turn.k, ANSWER_K))
+    turn.hits = assistant._retrieve(turn.plan, turn.scope, max(turn.k, ANSWER_K), turn.matcher)
     turn.meaning = assistant.meaning(turn.plan, turn.scope, turn.hits)
     return turn
 
