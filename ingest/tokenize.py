@@ -109,15 +109,21 @@ def words(text: str) -> list[str]:
 def parts(word: str) -> list[str]:
     """The words a compound is made of, end to end and in order (追究责任 → 追究, 责任; 监察委员会 → 监察,
     委员会); [] when the tokenizer knows none inside it."""
+    return list(_parts(word))
+
+
+@lru_cache(maxsize=4096)
+def _parts(word: str) -> tuple[str, ...]:  # asked once per word, not once per sentence it is looked for in
     inside = {w for w in _segmenter().cut_for_search(word) if len(w) >= 2 and w != word}
-    found, start = [], 0
+    found: list[str] = []
+    start = 0
     while start < len(word):
         longest = max((w for w in inside if word.startswith(w, start)), key=len, default="")
         if not longest:
-            return []
+            return ()
         found.append(longest)
         start += len(longest)
-    return found
+    return tuple(found)
 
 
 def tagged_words(text: str) -> list[tuple[str, str]]:
