@@ -21,7 +21,8 @@ SPLITS = [ROOT / "eval" / f"bank_{name}.jsonl" for name in ("dev", "test", "seal
 FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # written later, same corpus
 EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
 OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "dev2", "test")]  # questions about a whole document
-USERS = [ROOT / "eval" / "users_dev.jsonl"]  # written blind in the fifteenth step, dev only
+USERS = [ROOT / "eval" / "users_dev.jsonl",  # written blind in the fifteenth step, dev only
+         ROOT / "eval" / "users_dev2.jsonl"]  # and in the sixteenth
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
