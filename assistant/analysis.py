@@ -209,6 +209,21 @@ def find_regions(text: str, regions: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+# A place and a few words ending in a document's type (「西藏这个检察监督决定」「北京预算审查监督的决定里」) name the
+# document asked about; what the question asks is the rest (「对司法局有哪些要求」). A type word with an aspect
+# particle after it is a verb (「…决议规定了」), not a name's end.
+SPOKEN_NAME_WORDS = 16
+
+
+def without_spoken_names(text: str, regions: list[str]) -> str:
+    forms = sorted({f for r in regions for f in (r, short_region(r)) if len(f) >= 2}, key=len, reverse=True)
+    if not forms:
+        return text
+    name = (f"(?:{'|'.join(map(re.escape, forms))})[^，。？！；,?!;]{{0,{SPOKEN_NAME_WORDS}}}?"
+            f"(?:{'|'.join(DOC_TYPE_WORDS)})(?![了过着])")
+    return re.sub(name, "", text)
+
+
 def _is_followup(question: str, history: list[tuple[str, str]], regions: list[str]) -> bool:
     if not history:
         return False
@@ -380,6 +395,12 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     asked = NAMED_TITLE_RE.sub("", unnamed(own) if unnamed else own)
     read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)
+    if guess.label in ("topic", "entity") and (unnamed_read := without_spoken_names(read, regions)) != read:
+        # 「西藏这个检察监督决定，对司法局有哪些要求」: whether a body's duties are asked is read without the name
+        # (the name, not what is asked, pulls toward topic); a question about the document itself keeps it
+        # (「西藏新决定出台后，原来那份…决定怎么处理」).
+        unnamed_guess = classify(unnamed_read)
+        guess = unnamed_guess if unnamed_guess.label == "entity" else guess
     intent = guess.label
     entity, form = asked_body(own, asked)
     required = bool(form) and _required_of(own, form)  # 「对公安机关有什么要求」: the body's duties, in so many words

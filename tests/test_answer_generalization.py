@@ -196,6 +196,16 @@ def test_what_is_required_of_a_body_stays_an_entity_question_when_the_model_wave
     assert {("西藏", 16), ("呼和", 12)} <= got and ("西藏", 8) not in got
 
 
+@pytest.mark.parametrize("question", ["呼和浩特那个检察监督的决定对公安有什么要求？", "西藏的检察监督决定对公安机关有哪些要求？"])
+def test_a_decision_named_by_place_and_loose_words_does_not_hide_the_body_asked_about(seed_assistant, question):
+    """A place and a few words ending in 决定 name the decision; what is asked is the rest (「对公安有什么要求」).
+    Read with the name, the model leaned to a topic question; read without it, a body's duties."""
+    plan = seed_assistant.plan(question, [])
+    assert (plan.intent, plan.entity) == ("entity", "公安机关")
+    answer = seed_assistant.ask(question)
+    assert answer.citations and all("公安机关" in c.text for c in answer.citations)
+
+
 def test_comparing_a_figure_named_by_its_noun_quotes_the_paragraphs_stating_it(mixed):
     """「…期限要求有什么不同」 compares periods as 「期限是多久」 asks for one: each side's paragraphs that state a
     period (三十日内, 一个月内), not every paragraph on how a 议案 is handled (ten were quoted)."""
