@@ -91,6 +91,7 @@ class QueryPlan:
     rewritten: bool = False
     terms: tuple[str, ...] = field(default=())  # entity surface forms to look for in clause text
     entity_form: str | None = None  # how the question names the body (监察委员会 for 监察机关)
+    entity_level: str = ""  # the level(s) the question names it at (乡镇 in 乡镇政府, 市 in 北京市政府)
     article: int | None = None  # 「第五条说了什么」: the article number asked for
     intent_confidence: float = 1.0  # the intent model's probability of `intent`
     intent_probabilities: dict = field(default_factory=dict, compare=False)
@@ -145,6 +146,21 @@ NOT_A_NAME = frozenset("各 各个 各级 有关 相关 其他 其它 本级 同
 def is_determiner(word: str) -> bool:
     """各个, 上述, 各地 (各 + a place): a word that points at things rather than naming one."""
     return word in NOT_A_NAME or (len(word) == 2 and word[0] == "各")
+
+
+# Kinds of office a government body's name ends in, said for one another: 审计局 is the text's 审计部门, 税务局 its
+# 税务机关 (a ministry, 部, or a committee keeps its own name).
+OFFICE_SUFFIXES = ("部门", "机关", "机构", "局", "厅")
+
+
+def body_forms(body: str) -> tuple[str, ...]:
+    """How the texts may name a body the entity table does not list: its own name, and its stem with each kind
+    of office (审计局 → 审计局, 审计部门, 审计机关 …)."""
+    suffix = next((s for s in OFFICE_SUFFIXES if body.endswith(s)), "")
+    stem = body[:-len(suffix)] if suffix else ""
+    if len(stem) < 2:
+        return (body,)
+    return (body, *(stem + s for s in OFFICE_SUFFIXES if s != suffix))
 
 
 def unlisted_body(text: str) -> str | None:
@@ -296,7 +312,9 @@ def rewrite_followup(question: str, history: list[tuple[str, str]], regions: lis
 OBJECT_MARKERS = ("向", "对", "给", "跟", "与", "同", "由", "经", "请")
 
 
-BODY_LEVEL = r"(?:[省市县区]|本级|各级|同级|上级|下级)?"  # 对市人民政府: the level before the body's name
+# 对市人民政府, 「乡、镇人民政府和街道办事处应当…」: the level(s) before the body's name
+LEVEL_CHARS = "省市县区乡镇"
+BODY_LEVEL = rf"(?:[{LEVEL_CHARS}](?:、[{LEVEL_CHARS}])*|本级|各级|同级|上级|下级)?"
 OBJECT_BEFORE_RE = re.compile(rf"(?:{'|'.join(OBJECT_MARKERS)}){BODY_LEVEL}$")  # 向同级人民政府: a marker, a level
 
 
@@ -375,6 +393,13 @@ def own_words(rewritten: str) -> str:
     return re.sub(r"（[^（）]*）$", "", rewritten).strip()
 
 
+def said_level(text: str, form: str | None) -> str:
+    """The administrative level(s) said right before a body's name: 「街道办和乡镇政府」 → 乡镇."""
+    at = text.find(form) if form else -1
+    match = re.search(f"[{LEVEL_CHARS}]+$", text[:at]) if at > 0 else None
+    return match.group(0) if match else ""
+
+
 def asked_article(query: str) -> int | None:
     match = ARTICLE_RE.search(query)
     if not match:
@@ -395,7 +420,8 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     asked = NAMED_TITLE_RE.sub("", unnamed(own) if unnamed else own)
     read = next((text for text in (COMPARISON_FRAME_RE.sub("", asked), asked) if len(text) >= 4), own)
     guess = classify(read)
-    if guess.label in ("topic", "entity") and (unnamed_read := without_spoken_names(read, regions)) != read:
+    about_document = guess.label in METADATA_INTENTS and guess.confidence >= METADATA_MIN_CONFIDENCE
+    if not about_document and guess.label != "article" and (unnamed_read := without_spoken_names(read, regions)) != read:
         # 「西藏这个检察监督决定，对司法局有哪些要求」: whether a body's duties are asked is read without the name
         # (the name, not what is asked, pulls toward topic); a question about the document itself keeps it
         # (「西藏新决定出台后，原来那份…决定怎么处理」).
@@ -432,7 +458,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     elif entity in entity_table():
         terms = tuple(entity_table()[entity]["text"])
     else:
-        terms = (entity,)  # a body the table does not list is found by its own name
+        terms = body_forms(entity)  # a body the table does not list is found by its own names
     return QueryPlan(
         question=question,
         query=query,
@@ -443,6 +469,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
         rewritten=query != question,
         terms=terms,
         entity_form=form if entity else None,
+        entity_level=said_level(own, form) if entity else "",
         article=article if intent == "article" or refers else article,
         intent_confidence=guess.confidence,
         intent_probabilities=guess.probabilities,

@@ -466,7 +466,7 @@ class Assistant:
         if plan.intent != "entity" or not plan.terms:
             return None
         forms = extractive.entity_forms(plan)
-        return lambda clause: bool(extractive.entity_sentences(clause, forms))
+        return lambda clause: bool(extractive.entity_sentences(clause, forms, plan.entity_level))
 
     def _tiers(self) -> tuple[list[str], list[str]]:
         """(documents with vectors, doc types of keyword-only documents).

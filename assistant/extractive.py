@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from assistant.analysis import BODY_LEVEL, METADATA_INTENTS, OUTLINE, QueryPlan, entity_table
+from assistant.analysis import BODY_LEVEL, LEVEL_CHARS, METADATA_INTENTS, OUTLINE, QueryPlan, entity_table
 from assistant.citations import marker
 from assistant.documents import counterparts
 from assistant.figures import figure_pattern
@@ -159,10 +159,20 @@ def _agent(prefix: str) -> bool:
     return bool(AGENT_RE.search(prefix))
 
 
-def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
+def _other_level(before: str, level: str) -> bool:
+    """The text names the body at another level than the question (「市、区人民政府」 when 乡镇政府 was asked)."""
+    said = re.search(BODY_LEVEL + "$", before).group(0)
+    said = {c for c in said if c in LEVEL_CHARS}
+    return bool(level and said and not said & set(level))
+
+
+def _entity_subject(sentence: str, forms: tuple[str, ...], level: str = "") -> bool:
     for form in forms:
         start = sentence.find(form)
         while start != -1:
+            if _other_level(sentence[:start], level):
+                start = sentence.find(form, start + 1)
+                continue
             if _agent(sentence[:start]):
                 return True
             head = re.sub(BODY_LEVEL + "$", "", sentence[:start], count=1)  # 「…的，市人民政府应当…」
@@ -174,18 +184,20 @@ def _entity_subject(sentence: str, forms: tuple[str, ...]) -> bool:
     return False
 
 
-def entity_sentences(clause: Clause, forms: tuple[str, ...]) -> dict[int, list[str]]:
-    """{paragraph number: sentences whose subject is one of `forms`}; a paragraph opened by it is taken whole."""
+def entity_sentences(clause: Clause, forms: tuple[str, ...], level: str = "") -> dict[int, list[str]]:
+    """{paragraph number: sentences whose subject is one of `forms` (at `level`, when the question says one); a
+    paragraph opened by it is taken whole."""
     chosen: dict[int, list[str]] = {}
     if clause.kind != "article":
         return chosen
     for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
         body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
         sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
-        if sentences and any(_opens_with(sentences[0], f) for f in forms):
+        if sentences and any(_opens_with(sentences[0], f) and not _other_level(sentences[0][:sentences[0].find(f)], level)
+                             for f in forms):
             chosen[number] = sentences  # the paragraph is about this body throughout
             continue
-        picked = [s for s in sentences if _entity_subject(s, forms)]
+        picked = [s for s in sentences if _entity_subject(s, forms, level)]
         if picked:
             chosen[number] = picked
     return chosen
@@ -204,7 +216,7 @@ def entity_quotes(plan: QueryPlan, hits: list[Hit], matcher: TermMatcher | None 
     forms = entity_forms(plan)
     quotes: list[Quote] = []
     for rank, hit in enumerate(hits):
-        for number, picked in entity_sentences(hit.clause, forms).items():
+        for number, picked in entity_sentences(hit.clause, forms, plan.entity_level).items():
             text = with_stem(hit.clause, number, "".join(picked))
             quotes.append(Quote(_cited_unit(hit.clause, number), text, rank))
     if matcher is not None and len({q.clause.article_key for q in quotes}) > MAX_ARTICLES:

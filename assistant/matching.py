@@ -28,7 +28,8 @@ class TermMatcher:
         words = [w for w in content_words(plan.content_text) if not ignore(w)]
         if plan.entity:
             words = [w for w in words if find_entity(w)[0] != plan.entity] + [plan.entity]
-        forms = {w: [w, *expansions(w)] + list(entity_table().get(w, {}).get("text", [])) for w in words}
+        forms = {w: [w, *expansions(w)] + list(entity_table().get(w, {}).get("text", []))
+                 + list(plan.terms if w == plan.entity else ()) for w in words}
         for alias, terms in load_aliases():  # 「打假官司」 → 虚假诉讼 although jieba cut it into 打假/官司
             if alias in plan.content_text:
                 for w in words:

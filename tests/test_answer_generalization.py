@@ -231,6 +231,25 @@ def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mix
     assert titles(answer) == {"北京市人民代表大会常务委员会关于市人民政府机构改革涉及地方性法规规定的行政机关职责调整问题的决定"}
 
 
+def test_a_body_named_by_another_kind_of_office_is_found_by_the_texts_name(mixed):
+    """The 预算审查监督 决定 says 审计部门; a user says 审计局. A body the entity table does not list is looked for by
+    its stem with each kind of office (局, 部门, 机关 …); before, by 审计局 only: nothing said it, refused."""
+    question = "北京加强市级预算审查监督的那个决定，对市审计局有什么要求？"
+    plan = mixed.plan(question, [])
+    assert plan.intent == "entity" and "审计部门" in plan.terms
+    answer = mixed.ask(question)
+    assert not answer.refused
+    assert all("审计部门" in c.text for c in answer.citations)
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于加强市级预算审查监督的决定"}
+
+
+def test_a_body_asked_at_one_level_is_not_answered_with_another_levels_duties(mixed):
+    """「乡镇政府」 asked: 「乡、镇人民政府和街道办事处应当…」 (第二条) answers; 「市、区人民政府应当…」 (第一条) is another
+    level's duty. Before, a list of levels before the body was not read as its level at all."""
+    answer = mixed.ask("北京防控新冠肺炎疫情的决定，乡镇政府有什么职责？")
+    assert answer.citations and {c.article for c in answer.citations} == {2}
+
+
 def test_a_body_the_entity_table_does_not_list_is_the_one_asked_about(mixed):
     """财政经济委员会 is not in assistant/entities.json; 市人大 before it qualifies it and is not the body asked about."""
     plan = mixed.plan("北京的预算审查监督决定对市人大财政经济委员会有哪些要求？", [])
