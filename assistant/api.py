@@ -286,7 +286,9 @@ class Assistant:
         if missing and not named:  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search,
             # unless it asks a fact about it that an indexed document states (the decision that repeals it,
             # 「…现在还有效吗」): what a text says of another document is its status, not its content
-            if plan.intent in METADATA_INTENTS and not plan.article:
+            # 「哪些文件提到了《水污染防治法》」: where the indexed texts name it is what is asked
+            asked_where = any(title in plan.mentioned for title in missing)
+            if plan.intent in METADATA_INTENTS and not plan.article or asked_where:
                 mentions = self._mentioning(missing, chosen, (plan.intent, *plan.also))
             chosen = list(dict.fromkeys(c.doc_id for c in mentions))
         elsewhere = () if plan.regions or filters else self._unindexed_places(plan.query)

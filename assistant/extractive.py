@@ -503,13 +503,14 @@ def letters(text: str) -> str:
 
 def mention_quotes(clauses, names: tuple[str, ...], kinds: tuple[str, ...]) -> list[Quote]:
     """The sentences of `clauses` that name one of `names` and state a fact of `kinds` of it (「废止《北京市社会
-    治安综合治理条例》（1992年9月19日…通过）」 states its repeal and its adoption)."""
+    治安综合治理条例》（1992年9月19日…通过）」 states its repeal and its adoption), or any that name it when no kind
+    is a document's fact (「哪些文件提到了《…》」)."""
     forms = [letters(name) for name in names]
     facts = [word for kind in kinds for word in FACT_WORDS.get(kind, ())]
     quotes = []
     for rank, clause in enumerate(clauses):
         stating = [s for _, s in sentences_of(clause)
-                   if any(form in letters(s) for form in forms) and any(word in s for word in facts)]
+                   if any(form in letters(s) for form in forms) and (not facts or any(word in s for word in facts))]
         if stating:
             quotes.append(Quote(clause, "".join(stating), rank))
     return quotes

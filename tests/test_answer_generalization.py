@@ -1423,6 +1423,16 @@ def test_a_compound_is_made_of_the_words_inside_it():
     assert parts("律师") == []
 
 
+def test_which_documents_mention_a_law_not_indexed_is_answered_from_those_that_name_it(mixed):
+    """「哪些文件提到了《环境保护税法》」: the law is not indexed, but where the indexed texts name it is what is asked
+    (北京's 环保税 决定 cites it in its preamble). Before, a 《title》 not indexed emptied the scope: refused."""
+    answer = mixed.ask("哪些文件提到了《环境保护税法》？")
+    assert not answer.refused
+    assert "文库中没有《环境保护税法》本身" in answer.text
+    assert answer.citations and all("环境保护税法" in c.text for c in answer.citations)
+    assert any("环境保护税适用税额" in c.doc_title for c in answer.citations)
+
+
 def test_a_word_asked_what_a_provision_says_is_no_mention_question():
     """「提到要建什么平台」 and 「提到的检察听证…有什么要求」 ask what a provision says, 「…涉及职责调整问题的决定」
     names a document."""
