@@ -77,6 +77,15 @@ def shortened(short: str, full: str, max_gap: int | None = None) -> bool:
     if max_gap is None:
         rest = iter(full)
         return all(char in rest for char in short)
+    return bool(shortened_span(short, full, max_gap))
+
+
+SHORT_NAME_GAP = 2  # 耕占税 of 耕地占用税
+
+
+def shortened_span(short: str, full: str, max_gap: int) -> str:
+    """The phrase of `full` that `short` shortens, each kept character at most `max_gap` places after the one
+    before (环境保护税 for 环保税), or ""."""
     start = full.find(short[:1]) if short else -1
     while start != -1:
         at = start
@@ -85,9 +94,9 @@ def shortened(short: str, full: str, max_gap: int | None = None) -> bool:
             if at == -1:
                 break
         else:
-            return True
+            return full[start:at + 1]
         start = full.find(short[0], start + 1)
-    return False
+    return ""
 
 
 @lru_cache(maxsize=1024)
@@ -134,8 +143,25 @@ class DocumentTable:
         found = self._named_by_words(text, pool)
         return NamedDocuments(tuple(dict.fromkeys(said + list(found.doc_ids))), found.mass) if said else found
 
+    def said_in_full(self, text: str, pool: list[str]) -> str:
+        """The text with each name said shortened the Chinese way (环保税, 耕占税: three characters or more, each
+        at most SHORT_NAME_GAP places after the one before) written as the phrase of a pool title it shortens."""
+        cores = [self._core_texts[d] for d in pool]
+        for run in re.findall(r"[\u4e00-\u9fff]{3,}", text):
+            for size in range(min(len(run), 4), 2, -1):
+                for start in range(len(run) - size + 1):
+                    short = run[start:start + size]
+                    if any(short in core for core in cores):
+                        continue
+                    spans = {span for core in cores if len(span := shortened_span(short, core, SHORT_NAME_GAP))
+                             >= len(short) + 2}  # two characters or more left out: a shortening, not a slip
+                    if len(spans) == 1:
+                        text = text.replace(short, spans.pop())
+        return text
+
     def _named_by_words(self, text: str, pool: list[str]) -> NamedDocuments:
         text = BOILERPLATE.sub("", text)  # as in the titles: 「北京市人民代表大会常务委员会关于…」 names nothing itself
+        text = self.said_in_full(text, pool)
         asked = set(query_terms(text))  # the question's scaffolding (「…是怎么规定的」) names nothing
         if len(pool) == 1:  # nothing to tell it from: named only when its title is said as a name (「…的决定」)
             core = self._cores[pool[0]]

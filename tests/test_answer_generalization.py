@@ -231,6 +231,16 @@ def test_a_body_named_with_its_level_is_the_one_asked_about_and_found_acting(mix
     assert titles(answer) == {"北京市人民代表大会常务委员会关于市人民政府机构改革涉及地方性法规规定的行政机关职责调整问题的决定"}
 
 
+def test_a_decision_named_by_a_shortened_title_word_is_the_one_in_scope(mixed):
+    """「环保税」 shortens 环境保护税 the Chinese way (characters left out, the rest in order): the question names the
+    北京 环境保护税 决定 only. Before, no title bigram was said: every 北京 决定 was in scope and each one's 施行
+    clause was quoted."""
+    answer = mixed.ask("北京环保税的那个决定从哪天起施行？")
+    assert not answer.refused
+    assert titles(answer) == {"北京市人民代表大会常务委员会关于北京市应税大气污染物和水污染物环境保护税适用税额的决定"}
+    assert mixed.table().said_in_full("北京的发现和出现", list(mixed._docs())) == "北京的发现和出现"
+
+
 def test_a_body_named_by_another_kind_of_office_is_found_by_the_texts_name(mixed):
     """The 预算审查监督 决定 says 审计部门; a user says 审计局. A body the entity table does not list is looked for by
     its stem with each kind of office (局, 部门, 机关 …); before, by 审计局 only: nothing said it, refused."""
