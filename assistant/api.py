@@ -260,6 +260,10 @@ class Assistant:
         # A 《title》 not indexed names no indexed document, whatever words it shares with one
         # (《河南省旅游管理条例》 is not the 旅游业 决议 that mentions it)
         naming = TITLE_RE.sub(lambda m: "" if m.group(1) in missing else m.group(0), plan.query)
+        if plan.refers_to_previous and not any(t in plan.own_words for t in DOC_TYPE_WORDS):
+            # 「它对浦东新区有什么特别安排」: the document is the one discussed before; a title's words said with no
+            # type word after them (浦东新区, in the 浦东 决定's title) are what is asked about, not another name
+            naming = naming.replace(plan.own_words, "", 1)
         if plan.regions and not outside:
             picked: list[str] = []
             for region in plan.regions:  # each region's own decision: 「西藏决定和山东决议」 → 山东's 决议

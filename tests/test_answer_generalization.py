@@ -142,6 +142,21 @@ def test_a_follow_up_asking_inside_the_text_discussed_stays_in_it(seed_assistant
     assert seed_assistant.ask("里面对律师执业权利有什么保障？", history).refused
 
 
+def test_a_follow_up_about_the_document_discussed_keeps_it_when_another_title_holds_its_words(tmp_path):
+    """「它对浦东新区有什么支持」 after a question on 上海's 一网通办 决定: 它 is that decision; 浦东新区, said with no type
+    word after it, is what is asked about, not the name of the 浦东 决定 (whose title holds it). Before, both
+    decisions were in scope and 浦东新区 was dropped from the search as a name: refused."""
+    from assistant import Assistant
+
+    one_net = SHANGHAI / "上海市人民代表大会常务委员会关于进一步促进和保障“一网通办”改革的决定(2021-06-23).md"
+    pudong = SHANGHAI / "上海市人民代表大会常务委员会关于促进和保障浦东新区改革开放再出发实现新时代高质量发展的决定(2019-07-25).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([one_net, pudong]).errors
+        answer = assistant.ask("它对浦东新区有什么支持？", history=[("上海一网通办的决定是哪天通过的？", "")])
+        assert not answer.refused
+        assert {(c.doc_title[-12:], c.article) for c in answer.citations} == {("进一步促进和保障“一网通办”改革的决定"[-12:], 2)}
+
+
 def test_article_number_follow_up_is_an_article_lookup(mixed):
     history = [("呼和浩特的决定对审判机关有什么要求？", "")]
     answer = mixed.ask("第十三条呢？", history=history)
