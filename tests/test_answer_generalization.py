@@ -1469,6 +1469,24 @@ def test_a_word_asked_what_a_provision_says_is_no_mention_question():
     assert analyze("北京市人民政府机构改革涉及职责调整问题的决定有几条？").mentioned == ""
 
 
+def test_a_share_asked_with_the_asking_word_first_must_be_stated(tmp_path):
+    """「要多大比例的组成人员同意」 asks for a share as 「比例是多少」 does, and 过半数 or 三分之二 states one. 济南's
+    规定 says 过半数 (第十七条); 浙江's says no share: answering with its 联名 head counts was a false answer."""
+    from assistant import Assistant
+    from assistant.figures import figure_pattern
+
+    assert figure_pattern("需要多大比例的组成人员通过").search("由常委会全体组成人员的过半数通过")
+    assert figure_pattern("要多少比例的人同意").search("三分之二以上")
+    assert not figure_pattern("要多少比例的人同意").search("组成人员五人以上联名")
+    jinan = SHANDONG / "济南市人民代表大会常务委员会讨论决定重大事项的规定(2019-07-26).md"
+    zhejiang = ZHEJIANG / "浙江省各级人民代表大会常务委员会讨论决定重大事项的规定(2018-07-27).md"
+    with Assistant.open(index_dir=tmp_path / "index") as assistant:
+        assert not assistant.add_paths([jinan, zhejiang]).errors
+        stated = assistant.ask("济南市人大常委会的决议、决定，需要多大比例的组成人员通过？")
+        assert not stated.refused and 17 in {c.article for c in stated.citations}
+        assert assistant.ask("浙江省人大常委会就重大事项作决议，要多大比例的组成人员同意才行？").refused
+
+
 def test_the_supervisory_commission_is_found_by_the_name_the_texts_give_it(tmp_path):
     """The texts call the body 监察委员会 (浙江's 规定, the 监察法) as well as 监察机关: a question about its duties
     under a decision that says only 监察委员会 quotes those sentences. Before, only 监察机关 was looked for in the
