@@ -331,6 +331,20 @@ def _is_object(text: str, form: str) -> bool:
     return bool(starts) and all(OBJECT_BEFORE_RE.search(text[max(0, i - 3):i]) for i in starts)
 
 
+def _modifies_a_noun(text: str, form: str) -> bool:
+    """The body's name stands before a noun everywhere the question names it (「政府债务」「法院判决」): it says whose
+    debt or judgment, what is asked about is the noun."""
+    ends, at = {}, 0
+    tagged = tagged_words(text)
+    for i, (word, _) in enumerate(tagged):
+        at += len(word)
+        ends[at] = i
+    starts = [m.end() for m in re.finditer(re.escape(form), text)]
+    return bool(starts) and all(
+        end in ends and ends[end] + 1 < len(tagged) and tagged[ends[end] + 1][1] in NOUN_TAGS for end in starts)
+
+
+NOUN_TAGS = frozenset({"n", "nz", "vn"})
 ALSO_ASKED_RATIO = 0.75  # a second fact about the document is asked when the model finds it nearly as likely
 
 
@@ -430,7 +444,7 @@ def analyze(question: str, history: list[tuple[str, str]] | None = None, regions
     intent = guess.label
     entity, form = asked_body(own, asked)
     required = bool(form) and _required_of(own, form)  # 「对公安机关有什么要求」: the body's duties, in so many words
-    if entity == "检察机关" or (form and _is_object(own, form) and not required):
+    if entity == "检察机关" or (form and (_is_object(own, form) or _modifies_a_noun(own, form)) and not required):
         entity = None  # 「…要不要向省人大常委会报告」: the body receives, the question is about what is reported
     article = asked_article(own)
     also = asked_facts(guess.probabilities, read) if intent in METADATA_INTENTS else ()

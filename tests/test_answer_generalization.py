@@ -256,6 +256,16 @@ def test_a_decision_named_by_a_shortened_title_word_is_the_one_in_scope(mixed):
     assert mixed.table().said_in_full("北京的发现和出现", list(mixed._docs())) == "北京的发现和出现"
 
 
+def test_a_body_before_a_noun_says_whose_and_is_not_asked_about(mixed):
+    """「政府债务怎么管」 asks about debt; 政府 says whose. Read as a question on 人民政府's duties, it quoted only the
+    sentences where the government acts and missed 「（三）加强政府债务审查监督」 (第一条)."""
+    question = "北京预算审查监督的决定，政府债务怎么管？"
+    plan = mixed.plan(question, [])
+    assert plan.entity is None and plan.intent != "entity"
+    assert 1 in {c.article for c in mixed.ask(question).citations}
+    assert mixed.plan("北京预算审查监督的决定对市人民政府有什么要求？", []).entity == "人民政府"
+
+
 def test_a_body_named_by_another_kind_of_office_is_found_by_the_texts_name(mixed):
     """The 预算审查监督 决定 says 审计部门; a user says 审计局. A body the entity table does not list is looked for by
     its stem with each kind of office (局, 部门, 机关 …); before, by 审计局 only: nothing said it, refused."""
