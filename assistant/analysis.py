@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from assistant.documents import DOC_TYPE_WORDS, short_region
+from assistant.documents import ASPECT_AFTER, DOC_TYPE_WORDS, region_forms, short_region
 from assistant.intent import classify
 from ingest.numerals import NUMERAL_CHARS, parse_chinese_numeral
 from ingest.tokenize import content_words, place_gazetteer, tagged_words, words
@@ -232,11 +232,11 @@ SPOKEN_NAME_WORDS = 16
 
 
 def without_spoken_names(text: str, regions: list[str]) -> str:
-    forms = sorted({f for r in regions for f in (r, short_region(r)) if len(f) >= 2}, key=len, reverse=True)
+    forms = sorted({f for r in regions for f in region_forms(r) if len(f) >= 2}, key=len, reverse=True)
     if not forms:
         return text
     name = (f"(?:{'|'.join(map(re.escape, forms))})[^，。？！；,?!;]{{0,{SPOKEN_NAME_WORDS}}}?"
-            f"(?:{'|'.join(DOC_TYPE_WORDS)})(?![了过着])")
+            f"(?:{'|'.join(DOC_TYPE_WORDS)}){ASPECT_AFTER}")
     return re.sub(name, "", text)
 
 
@@ -331,6 +331,9 @@ def _is_object(text: str, form: str) -> bool:
     return bool(starts) and all(OBJECT_BEFORE_RE.search(text[max(0, i - 3):i]) for i in starts)
 
 
+NOUN_TAGS = frozenset({"n", "nz", "vn"})
+
+
 def _modifies_a_noun(text: str, form: str) -> bool:
     """The body's name stands before a noun everywhere the question names it (「政府债务」「法院判决」): it says whose
     debt or judgment, what is asked about is the noun."""
@@ -344,7 +347,6 @@ def _modifies_a_noun(text: str, form: str) -> bool:
         end in ends and ends[end] + 1 < len(tagged) and tagged[ends[end] + 1][1] in NOUN_TAGS for end in starts)
 
 
-NOUN_TAGS = frozenset({"n", "nz", "vn"})
 ALSO_ASKED_RATIO = 0.75  # a second fact about the document is asked when the model finds it nearly as likely
 
 
