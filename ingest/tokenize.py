@@ -170,8 +170,9 @@ def place_gazetteer() -> dict[str, frozenset[str]]:
     return places
 
 
-# A word asking for something (哪天, 哪一条, 几个工作日's 几个, 多少岁) says what kind of answer is wanted, not what about.
-INTERROGATIVE_RE = re.compile(r"^(?:哪|几|啥|多少|什么)")
+# A word asking for something (哪天, 哪一条, 几个工作日's 几个, 多少岁, 第几条) says what kind of answer is wanted, not
+# what about.
+INTERROGATIVE_RE = re.compile(r"^(?:第?(?:哪|几)|啥|多少|什么)")
 
 
 def content_words(text: str) -> list[str]:
