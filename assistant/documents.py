@@ -51,8 +51,8 @@ def region_forms(region: str) -> tuple[str, ...]:
 
 def title_core(document: Document) -> str:
     title = document.title
-    for form in (document.region, short_region(document.region or "")):
-        if form and form != "全国":
+    for form in region_forms(document.region or ""):
+        if form != "全国":
             title = title.replace(form, "")
     return BOILERPLATE.sub("", title)
 

@@ -166,12 +166,17 @@ def _other_level(before: str, level: str) -> bool:
     return bool(level and said and not said & set(level))
 
 
+def _occurrences(text: str, form: str):
+    start = text.find(form)
+    while start != -1:
+        yield start
+        start = text.find(form, start + 1)
+
+
 def _entity_subject(sentence: str, forms: tuple[str, ...], level: str = "") -> bool:
     for form in forms:
-        start = sentence.find(form)
-        while start != -1:
+        for start in _occurrences(sentence, form):
             if _other_level(sentence[:start], level):
-                start = sentence.find(form, start + 1)
                 continue
             if _agent(sentence[:start]):
                 return True
@@ -180,7 +185,6 @@ def _entity_subject(sentence: str, forms: tuple[str, ...], level: str = "") -> b
                         or head[-1:] in "，：" and not head.endswith(OBJECT_MARKERS))
             if at_start and (start == 0 or DUTY_AFTER_RE.match(sentence[start + len(form):])):
                 return True
-            start = sentence.find(form, start + 1)
     return False
 
 
@@ -193,8 +197,8 @@ def entity_sentences(clause: Clause, forms: tuple[str, ...], level: str = "") ->
     for number, paragraph in enumerate(clause.paragraphs or (clause.text,), start=1):
         body = NUMBER_PREFIX_RE.sub("", paragraph, count=1) if number == 1 else paragraph
         sentences = [s.strip() for s in SENTENCE_RE.findall(body) if s.strip()]
-        if sentences and any(_opens_with(sentences[0], f) and not _other_level(sentences[0][:sentences[0].find(f)], level)
-                             for f in forms):
+        first = sentences[0] if sentences else ""
+        if any(_opens_with(first, f) and not _other_level(first[:first.find(f)], level) for f in forms):
             chosen[number] = sentences  # the paragraph is about this body throughout
             continue
         picked = [s for s in sentences if _entity_subject(s, forms, level)]
