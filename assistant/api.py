@@ -901,25 +901,28 @@ class Assistant:
         return Answer(text=text, citations=[], refused=True, query=plan.query, sources=tuple(sources))
 
     def _extractive_draft(self, plan: QueryPlan, hits: list[Hit], matcher: TermMatcher, scope: Scope,
-                          filters: dict | None, meaning: extractive.Meaning | None = None) -> str | None:
-        """The extractive answer's Markdown with citation markers, or None when no sentence answers."""
+                          filters: dict | None, meaning: extractive.Meaning | None = None) -> extractive.Draft | None:
+        """The extractive answer (Markdown with citation markers), or None when no sentence answers."""
         compared = list(dict.fromkeys(h.clause.doc_id for h in hits)) if plan.compare else []
         if scope.mentions:  # what the indexed documents say of one that is not indexed, in their own words
             sections = extractive.group_by_document(extractive.mention_quotes(scope.mentions, scope.missing,
                                                                                   (plan.intent, *plan.also)))
-            text = (f"文库中没有{'、'.join(f'《{t}》' for t in scope.missing)}本身；以下摘录提及它的文件。\n\n"
-                    + extractive.render(replace(plan, intent="topic", also=()), sections, self._docs(), [], self.titles())
-                    if sections else None)
+            draft = (extractive.Draft(f"文库中没有{'、'.join(f'《{t}》' for t in scope.missing)}本身；以下摘录提及它的文件。\n\n"
+                     + extractive.render(replace(plan, intent="topic", also=()), sections, self._docs(), [], self.titles()))
+                     if sections else None)
         else:
             meaning = self.meaning(plan, scope, hits) if meaning is None else meaning
-            text = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(),
-                                     meaning=meaning)
-        if text is not None and scope.elsewhere:
+            draft = extractive.answer(plan, hits, self._docs(), matcher, scope=compared, titles=self.titles(),
+                                      meaning=meaning)
+        if draft is None:
+            return None
+        text = draft.text
+        if scope.elsewhere:
             applies = "".join(f"{region}和" for region in scope.enclosing) + "全国适用的规定"
             text = f"文库中没有{'、'.join(scope.elsewhere)}的决定或决议；以下只摘录{applies}。\n\n{text}"
-        if text is not None and scope.filtered:
+        if scope.filtered:
             text = f"（检索范围：{scope_words(filters)}）\n\n{text}"
-        return text
+        return replace(draft, text=text)
 
     # ------------------------------------------------------------------ LLM
 

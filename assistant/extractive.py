@@ -736,14 +736,25 @@ def mentioned_words(plan: QueryPlan, matcher: TermMatcher) -> list[str]:
             or (w == plan.entity and plan.entity_form and plan.entity_form in plan.mentioned)]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """The extractive answer's Markdown with citation markers; `figure_unstated` when the question asks for a
+    figure of a named unit and no quoted provision states one (the provisions are shown for reference only)."""
+
+    text: str
+    figure_unstated: bool = False
+
+
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
            scope: list[str] | None = None, titles: dict[str, str] | None = None,
-           meaning: Meaning | None = None) -> str | None:
-    """The answer's Markdown, or None when no retrieved sentence answers the question."""
+           meaning: Meaning | None = None) -> Draft | None:
+    """The answer, or None when no retrieved sentence answers the question."""
     if any("mention" in hit.scores for hit in hits):
-        return mention_answer(plan, hits, matcher, titles or {})
+        text = mention_answer(plan, hits, matcher, titles or {})
+        return Draft(text) if text is not None else None
     if plan.intent == OUTLINE:
-        return outline(plan, hits, titles or {})
+        text = outline(plan, hits, titles or {})
+        return Draft(text) if text is not None else None
     if plan.intent in METADATA_INTENTS:
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "article":
@@ -765,7 +776,7 @@ def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], mat
         return None
     quotes, unstated = figure_focus(plan, quotes, hits)
     text = render(plan, group_by_document(quotes), documents, scope or [], titles or {})
-    return f"{FIGURE_UNSTATED}\n\n{text}" if unstated else text
+    return Draft(f"{FIGURE_UNSTATED}\n\n{text}", figure_unstated=True) if unstated else Draft(text)
 
 
 def figure_focus(plan: QueryPlan, quotes: list[Quote], hits: list[Hit]) -> tuple[list[Quote], bool]:

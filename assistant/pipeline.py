@@ -136,10 +136,13 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
             log.warning("LLM answer failed, falling back to the extractive answer: %s", exc)
             turn.notice = f"大模型服务不可用（{exc.reason}），以下为摘录式回答。"
             turn.answer_mode = "extractive-fallback"
-    turn.draft = assistant._extractive_draft(turn.plan, turn.hits, turn.matcher, turn.scope, turn.filters,
-                                             turn.meaning)
-    if turn.draft is None:
+    draft = assistant._extractive_draft(turn.plan, turn.hits, turn.matcher, turn.scope, turn.filters, turn.meaning)
+    if draft is None:
         turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters)
+        return
+    turn.draft = draft.text
+    if draft.figure_unstated:  # the provisions found are shown for reference; what was asked is not among them
+        turn.debug["figure_unstated"] = True
 
 
 def answer(assistant, turn: Turn) -> Turn:
@@ -153,7 +156,9 @@ def verify(assistant, turn: Turn) -> Turn:
     if turn.answer is None:
         checked = verify_markers(turn.draft, turn.sources, assistant.titles())
         body = f"{turn.notice}\n\n{checked.text}" if turn.notice else checked.text
-        refused = turn.answer_mode == "llm" and not checked.citations
+        # Nothing answers: the model found no provision to cite, or the figure asked for (几天, 多少元) is stated
+        # by none of the provisions quoted under 「所摘条文未载明…」.
+        refused = (turn.answer_mode == "llm" and not checked.citations) or bool(turn.debug.get("figure_unstated"))
         turn.answer = Answer(text=body, citations=checked.citations, refused=refused, mode=turn.answer_mode,
                              query=turn.plan.query, notice=turn.notice, sources=tuple(turn.sources),
                              dropped_citations=checked.dropped + turn.debug.get("llm_dropped", 0))
