@@ -22,7 +22,9 @@ FRESH = [ROOT / "eval" / f"fresh_{name}.jsonl" for name in ("dev", "test")]  # w
 EDGE = [ROOT / "eval" / f"edge_{name}.jsonl" for name in ("dev", "test")]  # places and documents not indexed
 OUTLINE = [ROOT / "eval" / f"outline_{name}.jsonl" for name in ("dev", "dev2", "test")]  # questions about a whole document
 USERS = [ROOT / "eval" / "users_dev.jsonl",  # written blind in the fifteenth step, dev only
-         ROOT / "eval" / "users_dev2.jsonl"]  # and in the sixteenth
+         ROOT / "eval" / "users_dev2.jsonl",  # and in the sixteenth
+         ROOT / "eval" / "bank_dev2.jsonl",  # and in the seventeenth, in the bank's style mix,
+         ROOT / "eval" / "seeds_dev3.jsonl"]  # with one on the two seeds (scored on an index of those two)
 
 pytestmark = pytest.mark.skipif(not (SHARED / "corpora" / "lawrefbook").is_dir(),
                                 reason="needs ../shared/corpora/lawrefbook beside the checkout")
