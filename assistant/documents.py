@@ -123,6 +123,10 @@ class DocumentTable:
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
         self._all_cores = "\n".join(self._core_texts.values())
+        said_places = {d: next((f for f in region_forms(documents[d].region or "") if documents[d].title.startswith(f)), "")
+                       for d in self._order}  # the place a title begins with says where to look: it stays
+        self._titles_longest_first = sorted({(documents[d].title, said_places[d]) for d in self._order},
+                                            key=lambda t: (-len(t[0]), t))
         # 刑法, 宪法, 民事诉讼法: a national law is named by its title without the state's name, however short
         self._law_names = {d: documents[d].title.removeprefix(STATE_NAME) for d in self._order
                            if documents[d].title.startswith(STATE_NAME)
@@ -205,8 +209,11 @@ class DocumentTable:
         return NamedDocuments(tuple(said or chosen), top)
 
     def strip_names(self, text: str) -> str:
-        """The text without the runs (3+ characters) that some indexed title core contains: what is
+        """The text without the indexed titles said whole (「浙江省各级人民代表大会常务委员会讨论决定重大事项的规定」,
+        its issuer included; the place it begins with stays) and the runs (3+ characters) that some indexed title core contains: what is
         left is what the question asks, not which document it names."""
+        for title, place in self._titles_longest_first:
+            text = text.replace(title, place)
         return strip_runs(text, self._all_cores)
 
     def title_words(self, doc_ids: tuple[str, ...] | list[str]) -> str:

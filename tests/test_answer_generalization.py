@@ -163,6 +163,15 @@ def test_article_number_follow_up_is_an_article_lookup(mixed):
     assert cited(answer) == {("呼和浩特市人民代表大会常务委员会关于加强新时代检察机关法律监督工作的决定", "第十三条")}
 
 
+def test_a_title_said_whole_with_its_issuer_names_the_document_and_is_not_what_is_asked(mixed):
+    """A title without 关于 said whole (「山东省人民代表大会常务委员会讨论决定重大事项的规定」): its issuer is part of the
+    name, not a body asked about, so the question reads as asking when it takes effect (第二十四条 本规定自…施行)."""
+    answer = mixed.ask("山东省人民代表大会常务委员会讨论决定重大事项的规定是从哪一天起施行的？")
+    assert answer.debug["intent"] == "effective"
+    assert cited(answer) == {("山东省人民代表大会常务委员会讨论决定重大事项的规定", "第二十四条")}
+    assert "2019年1月1日" in answer.text
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
