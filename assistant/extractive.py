@@ -537,14 +537,15 @@ def group_by_document(quotes: list[Quote]) -> list[Section]:
     return [Section(titles[doc], doc, tuple(grouped[doc][:MAX_ARTICLES])) for doc in order[:MAX_ARTICLES]]
 
 
-def metadata_lead(plan: QueryPlan, document: Document) -> str:
-    """One line per fact asked about the document (施行, 通过, 依据, 废止), from its metadata."""
+def metadata_lead(plan: QueryPlan, document: Document, quoted: str = "") -> str:
+    """One line per fact asked about the document (施行, 通过, 依据, 废止), from its metadata and, for what it
+    repeals, the provisions quoted under it (`quoted`: a decision whose articles each repeal a regulation)."""
     name = f"《{document.title}》"
-    first, *more = [_fact_lead(kind, document) for kind in (plan.intent, *plan.also)]
+    first, *more = [_fact_lead(kind, document, quoted) for kind in (plan.intent, *plan.also)]
     return first + "".join(lead.replace(name, "该文件", 1) for lead in more if lead != name)
 
 
-def _fact_lead(kind: str, document: Document) -> str:
+def _fact_lead(kind: str, document: Document, quoted: str = "") -> str:
     name = f"《{document.title}》"
     if kind == "effective":
         if document.effective_on_publication:
@@ -560,6 +561,8 @@ def _fact_lead(kind: str, document: Document) -> str:
     if kind == "repeal":
         if document.repeals:
             return f"{name}施行时，" + "、".join(f"《{t}》" for t in document.repeals) + "同时废止。"
+        if any(word in quoted for word in FACT_WORDS["repeal"]):
+            return f"{name}所废止的文件见以下条文："
         return f"{name}未载明废止其他文件。"
     return name
 
@@ -661,7 +664,8 @@ def render(plan: QueryPlan, sections: list[Section], documents: dict[str, Docume
     lines: list[str] = []
     if plan.intent in ("effective", "adoption", "repeal", "basis"):
         for section in sections:
-            lines.append(f"- {metadata_lead(plan, documents[section.doc_id])}")
+            quoted = "".join(quote.text for quote in section.quotes)
+            lines.append(f"- {metadata_lead(plan, documents[section.doc_id], quoted)}")
             for quote in section.quotes:
                 lines.append(f"  > {quote.text}{marker(quote.clause, titles.get(section.doc_id))}")
         return "\n".join(lines)

@@ -172,6 +172,14 @@ def test_a_title_said_whole_with_its_issuer_names_the_document_and_is_not_what_i
     assert "2019年1月1日" in answer.text
 
 
+def test_a_decision_whose_articles_repeal_regulations_is_not_said_to_repeal_nothing(mixed):
+    """北京's 废止部分地方性法规 决定 repeals four regulations, one per article, and has no 「同时废止」 closing: the
+    answer's lead points at those articles instead of saying it repeals nothing above them."""
+    answer = mixed.ask("北京废止部分地方性法规的决定废止了哪些法规？")
+    assert "未载明废止" not in answer.text and "所废止的文件见以下条文" in answer.text
+    assert {c.label for c in answer.citations} == {"第一条", "第二条", "第三条", "第四条"}
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
