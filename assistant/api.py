@@ -1073,11 +1073,11 @@ def _of_region(document: Document, region: str) -> bool:
 
 def fact_words(matcher: TermMatcher, query: str, text: str) -> list[str]:
     """The question's words a document's fact is judged on against `text` (what states the fact and the ways of
-    asking for it): all but those saying when the question is set (最初, 后来: TIME_TAGS) that the text does not
-    say (日期, tagged a time too, asks for the fact)."""
+    asking for it): all but determiners (「那份…决议」 points at the document) and those saying when the question is
+    set (最初, 后来: TIME_TAGS) that the text does not say (日期, tagged a time too, asks for the fact)."""
     tags = dict(tagged_words(query))
-    return [w for w in matcher.words
-            if not (frames(w, tags, TIME_TAGS) and matcher.found(w, text) < 1.0)] or list(matcher.words)
+    return [w for w in matcher.words if not is_determiner(w)
+            and not (frames(w, tags, TIME_TAGS) and matcher.found(w, text) < 1.0)] or list(matcher.words)
 
 
 LIST_JOINERS = ("、", "和", "及", "与")

@@ -180,6 +180,15 @@ def test_a_decision_whose_articles_repeal_regulations_is_not_said_to_repeal_noth
     assert {c.label for c in answer.citations} == {"第一条", "第二条", "第三条", "第四条"}
 
 
+def test_a_determiner_pointing_at_the_document_is_not_a_word_its_fact_leaves_unsaid(mixed):
+    """「这份…决议施行以后，废止了哪个文件」: 这份 points at the 山东 决议, as 哪个 asks; neither is something the
+    closing (「…同时废止」) would have to say, so the question is not sent to search and refused."""
+    answer = mixed.ask("山东这份加强新时代检察机关法律监督工作的决议施行以后，废止了哪个文件？")
+    assert not answer.refused
+    assert [(c.region, c.kind) for c in answer.citations] == [("山东省", "closing")]
+    assert "关于加强人民检察院法律监督工作的决议" in answer.text
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
