@@ -189,6 +189,14 @@ def test_a_determiner_pointing_at_the_document_is_not_a_word_its_fact_leaves_uns
     assert "关于加强人民检察院法律监督工作的决议" in answer.text
 
 
+def test_a_document_type_word_inside_a_quotation_names_no_document(seed_assistant):
+    """「“防止干预司法‘三个规定’常态化落实机制”出自哪一条」 quotes 呼和浩特's 第十条: the 规定 inside the quotation is
+    part of what is quoted, not a document outside the library to refuse for."""
+    answer = seed_assistant.ask("请问“防止干预司法‘三个规定’常态化落实机制”出自哪个决定的哪一条？")
+    assert not answer.refused and "文库中没有" not in answer.text
+    assert [(c.region, c.label) for c in answer.citations] == [("呼和浩特市", "第十条")]
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
