@@ -123,8 +123,9 @@ class DocumentTable:
         self._idf = {b: math.log(1 + n / c) for b, c in df.items() if c <= MAX_DISTINCTIVE_DF}
         self._short = self._unique_short_titles()
         self._all_cores = "\n".join(self._core_texts.values())
-        said_places = {d: next((f for f in region_forms(documents[d].region or "") if documents[d].title.startswith(f)), "")
-                       for d in self._order}  # the place a title begins with says where to look: it stays
+        # the place a title begins with says where to look: strip_names leaves it
+        said_places = {d: next((f for f in region_forms(documents[d].region or "")
+                                if documents[d].title.startswith(f)), "") for d in self._order}
         self._titles_longest_first = sorted({(documents[d].title, said_places[d]) for d in self._order},
                                             key=lambda t: (-len(t[0]), t))
         # 刑法, 宪法, 民事诉讼法: a national law is named by its title without the state's name, however short
@@ -210,8 +211,8 @@ class DocumentTable:
 
     def strip_names(self, text: str) -> str:
         """The text without the indexed titles said whole (「浙江省各级人民代表大会常务委员会讨论决定重大事项的规定」,
-        its issuer included; the place it begins with stays) and the runs (3+ characters) that some indexed title core contains: what is
-        left is what the question asks, not which document it names."""
+        its issuer included; the place it begins with stays) and the runs (3+ characters) that some indexed
+        title core contains: what is left is what the question asks, not which document it names."""
         for title, place in self._titles_longest_first:
             text = text.replace(title, place)
         return strip_runs(text, self._all_cores)

@@ -749,16 +749,18 @@ class Draft:
     figure_unstated: bool = False
 
 
+def _as_draft(text: str | None) -> Draft | None:
+    return Draft(text) if text is not None else None
+
+
 def answer(plan: QueryPlan, hits: list[Hit], documents: dict[str, Document], matcher: TermMatcher,
            scope: list[str] | None = None, titles: dict[str, str] | None = None,
            meaning: Meaning | None = None) -> Draft | None:
     """The answer, or None when no retrieved sentence answers the question."""
     if any("mention" in hit.scores for hit in hits):
-        text = mention_answer(plan, hits, matcher, titles or {})
-        return Draft(text) if text is not None else None
+        return _as_draft(mention_answer(plan, hits, matcher, titles or {}))
     if plan.intent == OUTLINE:
-        text = outline(plan, hits, titles or {})
-        return Draft(text) if text is not None else None
+        return _as_draft(outline(plan, hits, titles or {}))
     if plan.intent in METADATA_INTENTS:
         quotes = metadata_quotes(plan, hits)
     elif plan.intent == "article":

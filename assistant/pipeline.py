@@ -42,6 +42,7 @@ class Turn:
     meaning: object | None = None  # assistant.extractive.Meaning: how near each retrieved sentence is
     decision: Decision | None = None
     draft: str | None = None  # the answer's Markdown with citation markers, not yet verified
+    figure_unstated: bool = False  # the draft shows provisions for reference: none states the figure asked for
     notice: str | None = None
     answer_mode: str = "extractive"
     answer: Answer | None = None
@@ -140,8 +141,8 @@ def answer_stream(assistant, turn: Turn) -> Iterator[str]:
     if draft is None:
         turn.answer = assistant._refusal(turn.plan, turn.sources, turn.scope, turn.filters)
         return
-    turn.draft = draft.text
-    if draft.figure_unstated:  # the provisions found are shown for reference; what was asked is not among them
+    turn.draft, turn.figure_unstated = draft.text, draft.figure_unstated
+    if draft.figure_unstated:
         turn.debug["figure_unstated"] = True
 
 
@@ -158,7 +159,7 @@ def verify(assistant, turn: Turn) -> Turn:
         body = f"{turn.notice}\n\n{checked.text}" if turn.notice else checked.text
         # Nothing answers: the model found no provision to cite, or the figure asked for (几天, 多少元) is stated
         # by none of the provisions quoted under 「所摘条文未载明…」.
-        refused = (turn.answer_mode == "llm" and not checked.citations) or bool(turn.debug.get("figure_unstated"))
+        refused = (turn.answer_mode == "llm" and not checked.citations) or turn.figure_unstated
         turn.answer = Answer(text=body, citations=checked.citations, refused=refused, mode=turn.answer_mode,
                              query=turn.plan.query, notice=turn.notice, sources=tuple(turn.sources),
                              dropped_citations=checked.dropped + turn.debug.get("llm_dropped", 0))
