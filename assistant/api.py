@@ -16,8 +16,9 @@ from pathlib import Path
 
 from assistant import extractive, pipeline
 from assistant.answerability import Decision, load_model
-from assistant.analysis import (DOCUMENT_TEXT_RE, METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan, analyze,
-                                enclosing_places, is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE, short_region)
+from assistant.analysis import (DOCUMENT_KINDS, DOCUMENT_TEXT_RE, METADATA_INTENTS, OUTLINE, OUTLINE_ASK_RE, QueryPlan,
+                                analyze, enclosing_places, is_determiner, place_names, ISSUERS, SPOKEN_TITLE_RE,
+                                short_region)
 from assistant.documents import (ABBREVIATION_GAP, CLAUSE_BREAK, DOC_TYPE_WORDS, DocumentTable, counterparts,
                                  names_a_document, region_forms, shortened, strip_runs, title_core)
 from assistant.matching import TermMatcher
@@ -288,6 +289,13 @@ class Assistant:
             named = table.named(naming, within=chosen).doc_ids
             chosen = list(named) or chosen
         mentions: tuple[Clause, ...] = ()
+        acted_on = [t for t in missing if _describes_a_document(plan.query, t)]
+        if acted_on and not named:
+            # 「北京废止《北京市邮政通信条例》的那个决定，是什么时候通过的」: the document asked about is the one that
+            # acts on the title (repeals, amends it), named by it; the titled document itself is not asked about
+            named = tuple(dict.fromkeys(c.doc_id for t in acted_on for c in self._keyword_clauses(t, chosen)
+                                        if _letters(t) in _letters(c.text)))
+            chosen = list(named) or chosen
         if missing and not named:  # 「《上海口岸服务条例》第一条…」 with no such document indexed: nothing to search,
             # unless it asks a fact about it that an indexed document states (the decision that repeals it,
             # 「…现在还有效吗」): what a text says of another document is its status, not its content
@@ -1058,6 +1066,13 @@ def scope_words(filters: dict | None) -> str:
 
 
 TITLE_RE = re.compile(r"《([^《》]{4,80})》")
+# What a 《title》 is said before when it describes another document by it: 「废止《…条例》等四部法规的那个决定」
+ACTED_ON_BY = r"(?:等[^，。？！；,《》]{0,12})?的?(?:那个|这个|那部|这部|那份|这份|该)?" + DOCUMENT_KINDS
+
+
+def _describes_a_document(query: str, title: str) -> bool:
+    """The question says 《title》 to describe the document it asks about (the one that repeals or amends it)."""
+    return re.search(re.escape(f"《{title}》") + ACTED_ON_BY, query) is not None
 
 
 def _indexed_title(title: str, documents) -> bool:

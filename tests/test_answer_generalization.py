@@ -197,6 +197,15 @@ def test_a_document_type_word_inside_a_quotation_names_no_document(seed_assistan
     assert [(c.region, c.label) for c in answer.citations] == [("呼和浩特市", "第十条")]
 
 
+def test_a_decision_described_by_the_regulation_it_repeals_is_the_one_asked_about(mixed):
+    """「北京废止《北京市信息化促进条例》的那个决定，是哪一天通过的」 asks when the 废止 决定 was adopted (2021年9月24日);
+    the 条例 is not indexed, and quoting what the texts say of it gave its own adoption date (2007年9月14日)."""
+    answer = mixed.ask("北京废止《北京市信息化促进条例》的那个决定，是哪一天通过的？")
+    assert not answer.refused and not answer.text.startswith("文库中没有")
+    assert ("北京市人民代表大会常务委员会关于废止部分地方性法规的决定", "题注") in cited(answer)
+    assert answer.text.index("2021年9月24日") < answer.text.find("2007年9月14日") or "2007年9月14日" not in answer.text
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
