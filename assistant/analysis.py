@@ -22,10 +22,11 @@ from ingest.tokenize import content_words, place_gazetteer, tagged_words, words
 ENTITY_FILE = Path(__file__).with_name("entities.json")
 
 COMPARE_WORDS = ("两地", "两部", "比较", "对比", "有何不同", "有什么不同", "区别", "异同", "差异", "不同之处", "分别", "各自")
-# How a comparison is asked (「…有什么不同」), not what is compared: left out when the intent is read, as the words
-# naming a document are (「施行时间的规定有什么不同」 asks about 施行). 两地/两部 stay: they say which documents.
-COMPARISON_FRAME_RE = re.compile("|".join(sorted((w for w in COMPARE_WORDS if w not in ("两地", "两部")),
-                                                 key=len, reverse=True)))
+# How a comparison is asked (「…有什么不同」「…有什么区别」, the asking verb with it), not what is compared: left out
+# when the intent is read, as the words naming a document are (「施行时间的规定有什么区别」 asks about 施行). 两地/两部
+# stay: they say which documents.
+COMPARISON_FRAME_RE = re.compile("(?:有什么|有何|有哪些|有啥|有没有)?(?:" + "|".join(
+    sorted((w for w in COMPARE_WORDS if w not in ("两地", "两部")), key=len, reverse=True)) + ")")
 
 
 def distributive(text: str) -> bool:

@@ -206,6 +206,15 @@ def test_a_decision_described_by_the_regulation_it_repeals_is_the_one_asked_abou
     assert answer.text.index("2021年9月24日") < answer.text.find("2007年9月14日") or "2007年9月14日" not in answer.text
 
 
+def test_a_comparison_of_when_two_decisions_take_effect_is_read_without_its_asking_frame(seed_assistant):
+    """「…施行日期方面有什么区别」: the whole frame (有什么区别) goes before the intent is read; with 区别 alone gone,
+    the 「有什么」 left behind read as a topic question and the comparison was refused."""
+    answer = seed_assistant.ask("西藏和呼和浩特的决定，施行日期方面有什么区别？")
+    assert not answer.refused
+    assert sorted((c.region, c.kind) for c in answer.citations) == [("呼和浩特市", "closing"), ("西藏自治区", "closing")]
+    assert "2024年8月1日" in answer.text and "自公布之日起施行" in answer.text
+
+
 def test_standing_committee_as_subject_of_every_article_does_not_quote_everything(mixed):
     answer = mixed.ask("山东讨论决定重大事项的规定里，人大常委会收到议案后怎么审议？")
     assert not answer.refused
