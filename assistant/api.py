@@ -76,7 +76,6 @@ OUTLINE_DOCUMENTS = 4  # an outline question naming no document is answered for 
 TITLE_SHARE = 0.5
 # A term the asker quotes (“四件大事”, 「随申办」) is the thing asked about, word for word.
 QUOTED_RE = re.compile(r"[“「『‘\"]([^“”「」『』‘’\"]{2,40})[”」』’\"]")
-QUOTATION_RE = re.compile(r"“[^“”]*”|「[^「」]*」")  # a quotation whole, with any ‘…’ inside it
 QUOTED_POOL = 10  # keyword hits searched for the clauses that may say a quoted term
 # The facts a date answers, and whether a document's metadata has it; a question asking when; a clause saying when
 DATED_FACTS: dict[str, Callable[[Document], bool]] = {
@@ -747,8 +746,7 @@ class Assistant:
                 covered, unsaid = self._fact_coverage(plan, hits, matcher)
                 elsewhere = covered < FACT_COVERAGE and unsaid >= MIN_UNSAID_WORDS
                 unidentified = self._unidentified_document(plan, scope, hits, matcher)
-                # (a name inside a quotation is part of what is quoted: 「“健全防止干预司法‘三个规定’…机制”是哪一条」)
-                if unidentified and names_a_document(QUOTATION_RE.sub("", plan.query), unidentified):
+                if unidentified and names_a_document(plan.query, unidentified):
                     # 「网络安全条例是哪次会议通过的」: a document that no indexed title names. Searching the clauses
                     # for its name would quote whichever decision shares a word with it.
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "unindexed_document": 1.0},

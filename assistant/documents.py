@@ -332,10 +332,14 @@ def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:
     return "".join(kept)
 
 
+QUOTATION_RE = re.compile(r"“[^“”]*”|「[^「」]*」")  # a quotation whole, with any ‘…’ inside it
+
+
 def names_a_document(question: str, name_words: list[str]) -> bool:
     """The question names a document: a word ending in a kind of document (条例, 办法, 决定, 修正案, 法 …) that
     is one of `name_words` (个税法, 刑法) or follows one, 的 aside (网络安全条例, 疫情防控的决定); 法律 and 法院 end
-    in none, and 「两个决定」 is named by no word of it."""
-    said = [w for w in words(question) if w.strip() and w != "的"]
+    in none, 「两个决定」 is named by no word of it, and a word inside a quotation is part of what is quoted
+    (「“健全防止干预司法‘三个规定’常态化落实机制”是哪一条」)."""
+    said = [w for w in words(QUOTATION_RE.sub("", question)) if w.strip() and w != "的"]
     return any(word.endswith((*DOC_TYPES, "法典")) and (word in name_words or (i and said[i - 1] in name_words))
                for i, word in enumerate(said))
