@@ -44,6 +44,22 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# A verb asked as a yes-or-no question by saying it twice, negated in between (能不能, 管不管, 可不可以, 有没有,
+# 同不同意): the question's grammar, not its content. Collapsed to the verb, no 不能/不准/不得 is left to match the
+# text's prohibitions. Inside quotation marks it is the text's own words (「“四问该不该”是哪四问」) and stays.
+YES_NO_FORM_RE = re.compile(f"([{_CJK}])[不没]\\1")
+QUOTED_RE = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』|\"[^\"]*\"")
+
+
+def without_yes_no_forms(text: str) -> str:
+    """`text` with each A-not-A question form outside quotation marks said once (能不能登报 → 能登报, 可不可以 → 可以)."""
+    out, start = [], 0
+    for quoted in QUOTED_RE.finditer(text):
+        out += [YES_NO_FORM_RE.sub(r"\1", text[start:quoted.start()]), quoted.group(0)]
+        start = quoted.end()
+    return "".join(out) + YES_NO_FORM_RE.sub(r"\1", text[start:])
+
+
 def query_terms(text: str) -> list[str]:
     """Tokens of a question with scaffolding words and stopword bigrams removed."""
     for filler in QUESTION_FILLERS:
@@ -178,7 +194,7 @@ INTERROGATIVE_RE = re.compile(r"^(?:第?(?:哪|几)|啥|多少|什么)")
 def content_words(text: str) -> list[str]:
     """jieba words of a question that carry its content (≥ 2 characters, not generic, not asking words), in order."""
     words_ = []
-    for word in words(text):
+    for word in words(without_yes_no_forms(text)):
         word = word.strip()
         if (len(word) >= 2 and _RUN.fullmatch(word) and word not in GENERIC_WORDS and not INTERROGATIVE_RE.match(word)
                 and word not in words_):

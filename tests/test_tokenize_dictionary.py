@@ -32,3 +32,13 @@ def test_asking_words_are_not_content():
         assert not [w for w in content_words(asked) if w[0] in "哪几"]
     # 「是第几条」 asks which article: it weighed most of all the question's words, as one the corpus never says
     assert content_words("行政检察年度报告制度是第几条？") == ["行政", "年度报告"]
+
+
+def test_yes_no_forms_are_not_content():
+    """「能不能」「要不要」 ask yes or no; split by jieba they left 不能/不要 as question words, which read as the
+    prohibitions the texts say (不得, 不能)."""
+    assert content_words("人大常委会要不要向人民代表大会报告？") == ["人大常委会", "人民代表大会", "报告"]
+    assert "不能" not in content_words("重大违法案件的监督结果能不能通过新闻媒介公开？")
+    assert "不准" not in content_words("法院准不准执行？")
+    # in quotation marks the words are the text's own: 「“四问该不该”」 is a term, not a question form
+    assert "该不该" in content_words("“四问该不该”是哪四问？")
