@@ -58,7 +58,8 @@ PARTY_RE = re.compile(r"部门|机关|机构|法院|检察院|人民政府|委�
 # The question asks who holds a post (「执委会的主任是谁」): a name, which a sentence states only when it says who
 # is appointed to, elected to or holds that post (「任命…为…主任」, 「由…担任召集人」).
 POST = r"(主任|局长|书记|主席|院长|检察长|市长|省长|县长|区长|部长|厅长|负责人|委员长|秘书长|召集人|组长)"
-PERSON_ASKED_RE = re.compile(POST + r"(?:现在|现任|目前)?(?:是谁|叫什么|姓什么|是哪位)|谁(?:担任|出任|当)" + POST)
+# 哪位 asks for a person whatever the noun after it (「是哪位省领导作的报告」): stated only with who was appointed.
+PERSON_ASKED_RE = re.compile(POST + r"(?:现在|现任|目前)?(?:是谁|叫什么|姓什么|是哪位)|谁(?:担任|出任|当)" + POST + "|哪一?位")
 APPOINTED_RE = re.compile(r"任命|担任|当选|选举|辞去|免去|同志")
 # A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid
 # (under FACT_COVERAGE of them, and two words or more: one stray word such as 一共 or 当初 says little) asks
@@ -584,7 +585,7 @@ class Assistant:
             return not _figure_answered(plan.query, hits, matcher, meaning)
         person = PERSON_ASKED_RE.search(plan.query)
         if person:
-            post = person.group(1) or person.group(2)
+            post = person.group(1) or person.group(2) or ""
             return not any(post in sentence and APPOINTED_RE.search(sentence) for _, sentence in _sentences(hits))
         if SPECIFIC_QUESTION_RE.search(plan.query):
             if extractive.best_coverage(hits, matcher) >= 0.5:

@@ -381,6 +381,14 @@ def test_an_asked_for_person_or_place_that_is_not_stated_is_refused(mixed, quest
     assert mixed.ask(question).refused
 
 
+@pytest.mark.parametrize("question", ["河南省人大常委会讨论决定重大事项的规定，是哪位领导提请常委会审议的？",
+                                      "山东的检察监督决议，是由哪位副主任作的说明？"])
+def test_a_person_asked_with_which_one_that_is_not_stated_is_refused(mixed, question):
+    """哪位 asks for a person whatever the noun after it (领导, 副主任): the provisions on 提请审议 name bodies,
+    not people, so quoting them would pass for an answer."""
+    assert mixed.ask(question).refused
+
+
 @pytest.mark.parametrize("question", ["西藏的决定规定检察官每个月工资是多少？", "北京耕地占用税的决定对逾期缴纳的罚款比例是多少？"])
 def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused
