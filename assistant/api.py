@@ -61,6 +61,7 @@ POST = r"(主任|局长|书记|主席|院长|检察长|市长|省长|县长|区�
 # 哪位 asks for a person whatever the noun after it (「是哪位省领导作的报告」): stated only with who was appointed.
 PERSON_ASKED_RE = re.compile(POST + r"(?:现在|现任|目前)?(?:是谁|叫什么|姓什么|是哪位)|谁(?:担任|出任|当)" + POST + "|哪一?位")
 APPOINTED_RE = re.compile(r"任命|担任|当选|选举|辞去|免去|同志")
+PERSON_UNSTATED = "现有文本未载明所问的具体人员（由谁主持、提请、说明或担任）。"
 # A question about a document's own fact whose words its clause, title and asking words mostly leave unsaid
 # (under FACT_COVERAGE of them, and two words or more: one stray word such as 一共 or 当初 says little) asks
 # about something else.
@@ -765,6 +766,11 @@ class Assistant:
                     # 「…从哪一天起施行」 where the text reads 「本规定自施行。」: the clause is there, the date is not
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "fact_unstated": 1.0},
                                     unstated=unstated)
+            if (found and plan.intent in METADATA_INTENTS and PERSON_ASKED_RE.search(plan.query)
+                    and not any(APPOINTED_RE.search(h.clause.text) for h in hits if "lookup" in h.scores)):
+                # 「…是哪位领导主持会议通过的」: the clause names the meeting, not the person asked for
+                return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "person_unstated": 1.0},
+                                silent=PERSON_UNSTATED)
             return Decision(found, float(found), 0.5, {**features, "route": 1.0})
         if matcher.words and features["unknown"] >= 1.0:
             # Not one of the question's words occurs in the indexed texts, in any form the aliases know:

@@ -389,6 +389,15 @@ def test_a_person_asked_with_which_one_that_is_not_stated_is_refused(mixed, ques
     assert mixed.ask(question).refused
 
 
+def test_a_person_asked_about_a_documents_adoption_is_not_answered_with_the_meeting(mixed):
+    """The 题注 states the meeting that adopted the decision, not who presided: the question asks a person."""
+    answer = mixed.ask("西藏的决定是哪位常委会领导主持会议通过的？")
+    assert answer.refused and not answer.citations
+    assert "未载明所问的具体人员" in answer.text
+    meeting = mixed.ask("西藏的决定是哪次会议通过的？")
+    assert not meeting.refused and "第十一次会议" in meeting.text
+
+
 @pytest.mark.parametrize("question", ["西藏的决定规定检察官每个月工资是多少？", "北京耕地占用税的决定对逾期缴纳的罚款比例是多少？"])
 def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused
