@@ -47,7 +47,7 @@ def tokenize(text: str) -> list[str]:
 # A verb asked as a yes-or-no question by saying it twice, negated in between (能不能, 管不管, 可不可以, 有没有,
 # 同不同意): the question's grammar, not its content. Collapsed to the verb, no 不能/不准/不得 is left to match the
 # text's prohibitions. Inside quotation marks it is the text's own words (「“四问该不该”是哪四问」) and stays.
-YES_NO_FORM_RE = re.compile(f"([{_CJK}])[不没]\\1")
+YES_NO_FORM_RE = re.compile(f"([{_CJK}])[不没]\\1|(?<=[{_CJK}])没有(?=[？?，,。！!]|$)")  # also 「后来改过没有？」
 QUOTED_RE = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』|\"[^\"]*\"")
 
 

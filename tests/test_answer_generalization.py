@@ -398,6 +398,13 @@ def test_a_person_asked_about_a_documents_adoption_is_not_answered_with_the_meet
     assert not meeting.refused and "第十一次会议" in meeting.text
 
 
+def test_a_yes_or_no_tail_does_not_turn_a_document_fact_into_a_search(mixed):
+    """「…修改过没有」 asks yes or no: 没有 is the question's grammar, not a word the 题注 leaves unsaid."""
+    answer = mixed.ask("河南省人大常委会讨论、决定重大事项的规定是哪一年通过的？之后修改过没有？")
+    assert not answer.refused
+    assert {(c.doc_title, c.label) for c in answer.citations} == {("河南省人民代表大会常务委员会讨论、决定重大事项的规定", "题注")}
+
+
 @pytest.mark.parametrize("question", ["西藏的决定规定检察官每个月工资是多少？", "北京耕地占用税的决定对逾期缴纳的罚款比例是多少？"])
 def test_an_asked_for_figure_that_is_not_stated_is_refused(mixed, question):
     assert mixed.ask(question).refused

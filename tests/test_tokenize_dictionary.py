@@ -40,5 +40,6 @@ def test_yes_no_forms_are_not_content():
     assert content_words("人大常委会要不要向人民代表大会报告？") == ["人大常委会", "人民代表大会", "报告"]
     assert "不能" not in content_words("重大违法案件的监督结果能不能通过新闻媒介公开？")
     assert "不准" not in content_words("法院准不准执行？")
+    assert content_words("这部决议后来修改过没有？") == ["这部", "后来", "修改"]  # 「V过没有」 asks yes or no too
     # in quotation marks the words are the text's own: 「“四问该不该”」 is a term, not a question form
     assert "该不该" in content_words("“四问该不该”是哪四问？")
