@@ -52,12 +52,16 @@ QUOTED_RE = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』
 
 
 def without_yes_no_forms(text: str) -> str:
-    """`text` with each A-not-A question form outside quotation marks said once (能不能登报 → 能登报, 可不可以 → 可以)."""
+    """`text` with each yes-or-no question form outside quotation marks said once (能不能登报 → 能登报, 可不可以 →
+    可以) and a 没有 that ends a question dropped (改过没有？ → 改过？)."""
+    def once(part: str) -> str:
+        return YES_NO_FORM_RE.sub(lambda m: m.group(1) or "", part)
+
     out, start = [], 0
     for quoted in QUOTED_RE.finditer(text):
-        out += [YES_NO_FORM_RE.sub(r"\1", text[start:quoted.start()]), quoted.group(0)]
+        out += [once(text[start:quoted.start()]), quoted.group(0)]
         start = quoted.end()
-    return "".join(out) + YES_NO_FORM_RE.sub(r"\1", text[start:])
+    return "".join(out) + once(text[start:])
 
 
 def query_terms(text: str) -> list[str]:
