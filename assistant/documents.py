@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.metadata import DOC_TYPES
 from ingest.records import Document
-from ingest.tokenize import query_terms, tokenize, words
+from ingest.tokenize import QUOTATION_RE, query_terms, tokenize, words
 
 BOILERPLATE = re.compile(
     r"人民代表大会常务委员会|人民代表大会|人大常委会|常务委员会|最高人民法院、最高人民检察院|最高人民法院|最高人民检察院|"
@@ -330,9 +330,6 @@ def strip_runs(text: str, haystack: str, min_run: int = 3) -> str:
             kept.append(text[i])
             i += 1
     return "".join(kept)
-
-
-QUOTATION_RE = re.compile(r"“[^“”]*”|「[^「」]*」")  # a quotation whole, with any ‘…’ inside it
 
 
 def names_a_document(question: str, name_words: list[str]) -> bool:

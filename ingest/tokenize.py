@@ -44,24 +44,19 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# A quotation whole, in any of the quotation marks (a ‘…’ inside a “…” goes with it): the text's own words.
+QUOTATION_RE = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』|\"[^\"]*\"")
 # A verb asked as a yes-or-no question by saying it twice, negated in between (能不能, 管不管, 可不可以, 有没有,
-# 同不同意): the question's grammar, not its content. Collapsed to the verb, no 不能/不准/不得 is left to match the
-# text's prohibitions. Inside quotation marks it is the text's own words (「“四问该不该”是哪四问」) and stays.
-YES_NO_FORM_RE = re.compile(f"([{_CJK}])[不没]\\1|(?<=[{_CJK}])没有(?=[？?，,。！!]|$)")  # also 「后来改过没有？」
-QUOTED_RE = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』|\"[^\"]*\"")
+# 同不同意), or a 没有 ending a question (「后来改过没有？」): the question's grammar, not its content. Said once, no
+# 不能/不准/不得 is left to match the text's prohibitions. A quotation is matched first and kept as it is
+# (「“四问该不该”是哪四问」: the text's own words).
+YES_NO_FORM_RE = re.compile(f"(?P<quoted>{QUOTATION_RE.pattern})|([{_CJK}])[不没]\\2|(?<=[{_CJK}])没有(?=[？?，,。！!]|$)")
 
 
 def without_yes_no_forms(text: str) -> str:
     """`text` with each yes-or-no question form outside quotation marks said once (能不能登报 → 能登报, 可不可以 →
     可以) and a 没有 that ends a question dropped (改过没有？ → 改过？)."""
-    def once(part: str) -> str:
-        return YES_NO_FORM_RE.sub(lambda m: m.group(1) or "", part)
-
-    out, start = [], 0
-    for quoted in QUOTED_RE.finditer(text):
-        out += [once(text[start:quoted.start()]), quoted.group(0)]
-        start = quoted.end()
-    return "".join(out) + once(text[start:])
+    return YES_NO_FORM_RE.sub(lambda m: m.group("quoted") or m.group(2) or "", text)
 
 
 def query_terms(text: str) -> list[str]:
