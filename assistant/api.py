@@ -584,10 +584,8 @@ class Assistant:
         the question asks — or, for a party that acts, one of the sentences nearest in meaning naming a body."""
         if asks_figure(plan.query):
             return not _figure_answered(plan.query, hits, matcher, meaning)
-        person = PERSON_ASKED_RE.search(plan.query)
-        if person:
-            post = person.group(1) or person.group(2) or ""
-            return not any(post in sentence and APPOINTED_RE.search(sentence) for _, sentence in _sentences(hits))
+        if PERSON_ASKED_RE.search(plan.query):
+            return not _person_stated(plan.query, hits)
         if SPECIFIC_QUESTION_RE.search(plan.query):
             if extractive.best_coverage(hits, matcher) >= 0.5:
                 return False
@@ -767,7 +765,7 @@ class Assistant:
                     return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "fact_unstated": 1.0},
                                     unstated=unstated)
             if (found and plan.intent in METADATA_INTENTS and PERSON_ASKED_RE.search(plan.query)
-                    and not any(APPOINTED_RE.search(h.clause.text) for h in hits if "lookup" in h.scores)):
+                    and not _person_stated(plan.query, [h for h in hits if "lookup" in h.scores])):
                 # 「…是哪位领导主持会议通过的」: the clause names the meeting, not the person asked for
                 return Decision(False, 0.0, 0.5, {**features, "route": 1.0, "person_unstated": 1.0},
                                 silent=PERSON_UNSTATED)
@@ -990,6 +988,14 @@ def _figure_answered(query: str, hits: list[Hit], matcher: TermMatcher, meaning:
     pattern = pattern or QUANTITY_RE
     return any(pattern.search(sentence) and (not matcher.words or n in nearest or matcher.score(sentence) >= 0.1)
                for n, (_, sentence) in enumerate(sentences))
+
+
+def _person_stated(query: str, hits: list[Hit]) -> bool:
+    """A sentence of `hits` says who was appointed to (elected to, holds) the post the question asks about, or to
+    any post when it asks 哪位 (PERSON_ASKED_RE)."""
+    person = PERSON_ASKED_RE.search(query)
+    post = (person.group(1) or person.group(2) or "") if person else ""
+    return any(post in sentence and APPOINTED_RE.search(sentence) for _, sentence in _sentences(hits))
 
 
 def _party_near(hits: list[Hit], meaning: extractive.Meaning) -> bool:
